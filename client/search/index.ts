@@ -1,0 +1,7 @@
+// Public entry of the search loop: runSearch, results, results.csv, callbacks.
+export { runSearch, RESULTS_FILE, hyperparameterNamesOf, type SearchOptions } from './loop.js';
+export { SearchResults, dominates } from './results.js';
+export { resultsToCsv, writeResultsCsv, readResultsCsv, parseCsv, type ResultsTable } from './csv.js';
+export { ProgressCallback, SearchEarlyStopping, formatProgress, type SearchCallback, type SearchProgress } from './callbacks.js';
+export { Journal, readJournal, JOURNAL_FILE, type JournalRecord, type JournalState } from './journal.js';
+export { SearchError, type SearchErrorCode } from './errors.js';

@@ -1,0 +1,86 @@
+// The outcome of a search: every finished evaluation, the best one, and the Pareto front for several objectives.
+import type { Config, Objective } from '../hpo/types.js';
+import type { JobResult } from '../evaluator/types.js';
+
+export class SearchResults {
+  /** Finished evaluations in the order they were gathered. */
+  readonly evaluations: readonly JobResult[];
+  /** Hyperparameter names in column order. */
+  readonly hyperparameters: readonly string[];
+  /** Why the search ended: "max-evals", "timeout", "early-stopping", "stopped", "exhausted". */
+  readonly reason: string;
+
+  constructor(evaluations: readonly JobResult[], hyperparameters: readonly string[], reason: string) {
+    this.evaluations = evaluations;
+    this.hyperparameters = hyperparameters;
+    this.reason = reason;
+  }
+
+  get length(): number {
+    return this.evaluations.length;
+  }
+
+  /** Evaluations with a usable objective. */
+  successful(): JobResult[] {
+    return this.evaluations.filter((e) => e.objective !== null);
+  }
+
+  failed(): JobResult[] {
+    return this.evaluations.filter((e) => e.objective === null);
+  }
+
+  /**
+   * The best evaluation (largest objective, DeepHyper maximizes). With several objectives, the point with the largest
+   * sum of objectives (always on the Pareto front). undefined when every evaluation failed.
+   */
+  best(): { id: string; parameters: Config; objective: Objective } | undefined {
+    let best: JobResult | undefined;
+    let bestScore = -Infinity;
+    for (const e of this.successful()) {
+      const score = Array.isArray(e.objective) ? e.objective.reduce((a, b) => a + b, 0) : (e.objective as number);
+      if (score > bestScore) {
+        bestScore = score;
+        best = e;
+      }
+    }
+    if (best === undefined || best.objective === null) return undefined;
+    return { id: best.id, parameters: best.parameters, objective: best.objective };
+  }
+
+  /** Non-dominated evaluations (all objectives maximized); duplicates of a non-dominated point are kept once. */
+  paretoFront(): JobResult[] {
+    const points = this.successful().map((e) => ({ e, y: toVector(e.objective!) }));
+    const front: { e: JobResult; y: number[] }[] = [];
+    for (const p of points) {
+      if (points.some((q) => dominates(q.y, p.y))) continue;
+      if (front.some((f) => f.y.every((v, i) => v === p.y[i]))) continue;
+      front.push(p);
+    }
+    return front.map((f) => f.e);
+  }
+
+  /** Best objective after each evaluation (single objective), for trajectory plots. */
+  trajectory(): number[] {
+    const out: number[] = [];
+    let best = -Infinity;
+    for (const e of this.evaluations) {
+      if (typeof e.objective === 'number' && e.objective > best) best = e.objective;
+      out.push(best);
+    }
+    return out;
+  }
+}
+
+function toVector(o: Objective): number[] {
+  return Array.isArray(o) ? o : [o];
+}
+
+/** a dominates b when a is at least as good everywhere and strictly better somewhere (maximization). */
+export function dominates(a: number[], b: number[]): boolean {
+  let strictly = false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! < b[i]!) return false;
+    if (a[i]! > b[i]!) strictly = true;
+  }
+  return strictly;
+}
