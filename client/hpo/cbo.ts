@@ -1,0 +1,424 @@
+// Centralized Bayesian optimization (DeepHyper's CBO): a tree-ensemble surrogate fitted on the history, an
+// acquisition function with a periodically decaying exploration weight, optimized by a mixed-variable GA over a
+// 10,000-point sweep; several points per ask by constant liar or qUCBd. Maximization by convention; internally
+// targets are minimized (negated, outliers clipped, rescaled), as in DeepHyper.
+import type { Config } from './types.js';
+import type { Evaluator } from '../evaluator/evaluator.js';
+import type { HpProblem } from './problem.js';
+import { SearchBase, splitArgs, type BaseOptions } from './base.js';
+import { Forest, EXTRA_TREES_DEFAULTS, RANDOM_FOREST_DEFAULTS, type ForestOptions, type Prediction } from './forest.js';
+import { acquisition, scheduledKappa, scheduledXi, DEFAULT_SCHEDULER, ACQ_FUNCS, type AcqFunc, type AcqParams, type SchedulerOptions } from './acquisition.js';
+import { argmin, mixedGa, RowSet, sampleCandidates, GA_DEFAULTS, type GaOptions } from './acq-optimizer.js';
+import { clipOutliers, rescale, OBJECTIVE_SCALERS, type ObjectiveScaler } from './scaling.js';
+import { randomSimplexWeights, scalarize, SCALARIZATIONS, type Scalarization } from './moo.js';
+import { Rng } from './rng.js';
+import { HpoError } from './errors.js';
+
+export type Surrogate = 'ET' | 'RF' | 'DUMMY';
+export type AcqOptimizer = 'mixedga' | 'sampling';
+export type MultiPointStrategy = 'cl_max' | 'cl_min' | 'cl_mean' | 'qUCBd';
+export type FilterFailures = 'max' | 'min' | 'mean' | 'ignore';
+
+export interface CBOOptions extends BaseOptions {
+  /** 'ET' extremely randomized trees (default), 'RF' random forest, 'DUMMY' no model (random search). */
+  surrogate?: Surrogate;
+  /** Overrides of the forest's settings (trees, splitter, min impurity decrease, ...). */
+  surrogateOptions?: Partial<ForestOptions>;
+  /**
+   * DeepHyper's surrogate scheduler: when the point told `patience + 1` steps ago is better than all `patience`
+   * later ones, min_impurity_decrease is multiplied by `factor` for good. `false` turns it off.
+   */
+  surrogateScheduler?: { patience: number; factor: number } | false;
+  /** 'UCBd' (default: mean + κ·epistemic std), 'UCB', 'EI', 'PI', or 'qUCBd' (UCBd with qUCBd batches). */
+  acqFunc?: AcqFunc;
+  kappa?: number;
+  xi?: number;
+  scheduler?: Partial<SchedulerOptions>;
+  /** Random points before the first model (default 2·d + 1); failures do not count. */
+  nInitialPoints?: number;
+  /** Configurations to ask first. */
+  initialPoints?: Config[];
+  acqOptimizer?: AcqOptimizer;
+  /** Size of the candidate sweep (default 10,000). */
+  nPoints?: number;
+  ga?: Partial<GaOptions>;
+  multiPointStrategy?: MultiPointStrategy;
+  /**
+   * How failed evaluations enter the surrogate: 'max' (default) and 'min' give them the worst value seen (DeepHyper
+   * maps both to its internal "max" of a minimized target), 'mean' the mean value, 'ignore' leaves them out.
+   */
+  filterFailures?: FilterFailures;
+  /** Never suggest a point already asked or told (default true). */
+  filterDuplicated?: boolean;
+  objectiveScaler?: ObjectiveScaler;
+  /** Objectives worse than q1 − factor·IQR are clipped before fitting (single objective; default 1.5). */
+  outliersIqrFactor?: number;
+  mooScalarization?: Scalarization;
+  /** 'random' (default: new simplex weights for every suggested point), 'uniform', or fixed weights. */
+  mooWeights?: 'random' | 'uniform' | number[];
+  /** Objectives below these (maximization) bounds are penalized; null entries mean no bound. */
+  mooLowerBounds?: Array<number | null>;
+  /**
+   * Above this many evaluations, a constant lie is added to the fitted trees' leaves instead of refitting the
+   * forest (default 2,000), which keeps multi-point asks cheap on long histories.
+   */
+  liarRefitLimit?: number;
+}
+
+interface ResolvedOptions {
+  surrogate: Surrogate;
+  forest: ForestOptions;
+  surrogateScheduler: { patience: number; factor: number } | false;
+  acqFunc: 'UCBd' | 'UCB' | 'EI' | 'PI';
+  kappa: number;
+  xi: number;
+  scheduler: SchedulerOptions;
+  nInitialPoints: number;
+  acqOptimizer: AcqOptimizer;
+  nPoints: number;
+  ga: GaOptions;
+  multiPointStrategy: MultiPointStrategy;
+  filterFailures: FilterFailures;
+  filterDuplicated: boolean;
+  objectiveScaler: ObjectiveScaler;
+  outliersIqrFactor: number;
+  mooScalarization: Scalarization;
+  mooWeights: 'random' | 'uniform' | number[];
+  mooLowerBounds: Array<number | null> | undefined;
+  liarRefitLimit: number;
+}
+
+interface Exclusion {
+  has(rows: Float64Array, off: number): boolean;
+}
+
+export class CBO extends SearchBase {
+  readonly options: Readonly<ResolvedOptions>;
+  private readonly initialRows: Float64Array[];
+  /** Minimization values in telling order (failures +∞), for the surrogate scheduler. */
+  private readonly yiTrace: number[] = [];
+  private impurityDecays = 0;
+  private lastGaGenerations = 0;
+
+  constructor(problem: HpProblem, options?: CBOOptions);
+  constructor(problem: HpProblem, evaluator: Evaluator, options?: CBOOptions);
+  constructor(problem: HpProblem, a?: Evaluator | CBOOptions, b?: CBOOptions) {
+    const { evaluator, options } = splitArgs<CBOOptions>(a, b);
+    super(problem, evaluator, options);
+    this.options = resolve(problem, options);
+    this.initialRows = (options.initialPoints ?? []).map((c, k) => {
+      try {
+        problem.checkConfiguration(c);
+        return problem.encode(c);
+      } catch (err) {
+        throw new HpoError('HPO_INVALID_OPTION', `initialPoints[${k}]: ${(err as Error).message}`, { cause: err });
+      }
+    });
+  }
+
+  /** Current min_impurity_decrease of the forest after the surrogate scheduler's decays. */
+  get minImpurityDecrease(): number {
+    const s = this.options.surrogateScheduler;
+    return this.options.forest.minImpurityDecrease * (s ? Math.pow(s.factor, this.impurityDecays) : 1);
+  }
+
+  /** Generations run by the GA in the last model-based suggestion (diagnostics). */
+  get gaGenerations(): number {
+    return this.lastGaGenerations;
+  }
+
+  /** κ used for the point asked after `asked` others. */
+  kappaAt(asked: number): number {
+    return scheduledKappa(asked, this.options.kappa, this.options.scheduler, this.options.nInitialPoints);
+  }
+
+  protected override afterTell(i: number): void {
+    const e = this.history[i]!;
+    const failed = this.failedFlags[i] === 1;
+    this.yiTrace.push(failed || typeof e.objective !== 'number' ? Infinity : -e.objective);
+    const s = this.options.surrogateScheduler;
+    if (!s || this.nObjectives > 1) return;
+    const L = this.yiTrace.length;
+    const delay = this.options.nInitialPoints;
+    if (L - delay > s.patience + 1) {
+      let recent = Infinity;
+      for (let k = L - s.patience; k < L; k++) recent = Math.min(recent, this.yiTrace[k]!);
+      if (this.yiTrace[L - s.patience - 1]! < recent) this.impurityDecays++;
+    }
+  }
+
+  ask(n = 1): Config[] {
+    if (!Number.isInteger(n) || n < 1) throw new HpoError('HPO_INVALID_OPTION', `ask(n) needs a positive integer, got ${n}`);
+    const d = this.problem.size;
+    const L = this.history.length;
+    const asked0 = L + this.pending.length;
+    // The stream depends only on the seed, the history length and what is pending: a fresh optimizer told the same
+    // history asks the same points.
+    const rng = new Rng(this.seed, L, this.pending.length, 0x0c0b);
+    const picked = new RowSet(d, n);
+    const pendingSet = new RowSet(d, this.pending.length + 1);
+    for (const p of this.pending) pendingSet.add(p);
+    const exclude: Exclusion = this.options.filterDuplicated
+      ? { has: (r, o) => this.told.has(r, o) || pendingSet.has(r, o) || picked.has(r, o) }
+      : { has: (r, o) => picked.has(r, o) };
+    const out: Float64Array[] = [];
+    const nSuccess = L - this.nFailed;
+    const o = this.options;
+    const useModel = (j: number) => o.surrogate !== 'DUMMY' && nSuccess + j >= o.nInitialPoints && nSuccess > 0;
+
+    let model: ModelState | null = null;
+    let qSweep: { rows: Float64Array; m: number; pred: Prediction } | null = null;
+    for (let j = 0; j < n; j++) {
+      const asked = asked0 + j;
+      let row: Float64Array;
+      if (asked < this.initialRows.length && !exclude.has(this.initialRows[asked]!, 0)) {
+        row = this.initialRows[asked]!.slice();
+      } else if (!useModel(j)) {
+        row = this.randomRow(rng, exclude);
+      } else if (o.multiPointStrategy === 'qUCBd' && model !== null) {
+        // qUCBd: one κ ~ Exp(κ) per extra point, on one fresh sweep predicted by the last model; no refit.
+        if (qSweep === null) {
+          const s = sampleCandidates(this.problem, rng, o.nPoints, exclude);
+          qSweep = { ...s, pred: model.forest.predict(s.rows, s.m) };
+        }
+        const kj = rng.exponential(o.kappa);
+        const vals = acquisition(qSweep.pred, qSweep.m, { kind: 'UCBd', kappa: kj, xi: 0, yBest: 0 }, new Float64Array(qSweep.m));
+        let best = -1;
+        for (let k = 0; k < qSweep.m; k++) {
+          if ((best < 0 || vals[k]! < vals[best]!) && !picked.has(qSweep.rows, k * d)) best = k;
+        }
+        row = best >= 0 ? qSweep.rows.slice(best * d, best * d + d) : this.randomRow(rng, exclude);
+      } else {
+        model = this.fitModel(rng, out, model);
+        row = this.optimizeAcquisition(model, asked, rng, exclude);
+      }
+      picked.add(row);
+      out.push(row);
+    }
+    this.markAsked(out);
+    return out.map((r) => this.problem.decode(r));
+  }
+
+  // ---- model -----------------------------------------------------------------------------------------------------
+
+  /** Targets (minimized, preprocessed) of the history; failures per filterFailures, NaN where left out. */
+  private targets(rng: Rng): Float64Array {
+    const L = this.history.length;
+    const o = this.options;
+    const y = new Float64Array(L).fill(NaN);
+    const ok: number[] = [];
+    for (let i = 0; i < L; i++) if (!this.failedFlags[i]) ok.push(i);
+    if (ok.length === 0) return y;
+    if (this.nObjectives <= 1) {
+      const v = Float64Array.from(ok, (i) => -(this.history[i]!.objective as number));
+      clipOutliers(v, o.outliersIqrFactor);
+      rescale(v, o.objectiveScaler);
+      ok.forEach((i, k) => (y[i] = v[k]!));
+    } else {
+      const m = this.nObjectives;
+      const cols: Float64Array[] = [];
+      const penalty = new Float64Array(ok.length);
+      for (let jo = 0; jo < m; jo++) {
+        const raw = Float64Array.from(ok, (i) => -(this.history[i]!.objective as number[])[jo]!);
+        const v = raw.slice();
+        rescale(v, o.objectiveScaler);
+        const lb = o.mooLowerBounds?.[jo];
+        if (lb !== undefined && lb !== null) {
+          const ub = scaledLike(raw, v, -lb);
+          for (let k = 0; k < v.length; k++) penalty[k]! += 2 * Math.max(v[k]! - ub, 0);
+        }
+        cols.push(v);
+      }
+      const w =
+        o.mooWeights === 'random'
+          ? randomSimplexWeights(m, rng)
+          : o.mooWeights === 'uniform'
+            ? new Float64Array(m).fill(1 / m)
+            : Float64Array.from(o.mooWeights);
+      const vec = new Float64Array(m);
+      ok.forEach((i, k) => {
+        for (let jo = 0; jo < m; jo++) vec[jo] = cols[jo]![k]! + penalty[k]!;
+        y[i] = scalarize(o.mooScalarization, vec, w);
+      });
+    }
+    if (o.filterFailures !== 'ignore' && this.nFailed > 0) {
+      let worst = -Infinity;
+      let sum = 0;
+      for (const i of ok) {
+        worst = Math.max(worst, y[i]!);
+        sum += y[i]!;
+      }
+      const fill = o.filterFailures === 'mean' ? sum / ok.length : worst;
+      for (let i = 0; i < L; i++) if (this.failedFlags[i]) y[i] = fill;
+    }
+    return y;
+  }
+
+  /**
+   * Fits the surrogate on the history plus the points picked so far in this ask with their constant lie.
+   * Beyond `liarRefitLimit` a lie only updates the leaves of the previous model.
+   */
+  private fitModel(rng: Rng, picked: Float64Array[], previous: ModelState | null): ModelState {
+    const o = this.options;
+    const d = this.problem.size;
+    const L = this.history.length;
+    const isMoo = this.nObjectives > 1;
+    const base = previous !== null && !isMoo ? previous.baseTargets : this.targets(rng);
+    let sum = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let cnt = 0;
+    for (let i = 0; i < L; i++) {
+      if (this.failedFlags[i] || Number.isNaN(base[i]!)) continue;
+      sum += base[i]!;
+      lo = Math.min(lo, base[i]!);
+      hi = Math.max(hi, base[i]!);
+      cnt++;
+    }
+    const lie = o.multiPointStrategy === 'cl_min' ? hi : o.multiPointStrategy === 'cl_mean' ? sum / cnt : lo;
+    let yBest = lo;
+    if (previous !== null && L + picked.length > o.liarRefitLimit && !isMoo) {
+      const last = picked[picked.length - 1]!;
+      previous.forest.insert(last, 0, lie);
+      return { ...previous, yBest: Math.min(previous.yBest, lie) };
+    }
+    // Assemble the training set column-major: history rows kept, then lies.
+    const keep: number[] = [];
+    for (let i = 0; i < L; i++) if (!Number.isNaN(base[i]!)) keep.push(i);
+    const N = keep.length + picked.length;
+    const xCols = new Float64Array(N * d);
+    const y = new Float64Array(N);
+    const rows = this.historyRows;
+    for (let k = 0; k < keep.length; k++) {
+      const off = keep[k]! * d;
+      for (let j = 0; j < d; j++) xCols[j * N + k] = rows[off + j]!;
+      y[k] = base[keep[k]!]!;
+    }
+    for (let p = 0; p < picked.length; p++) {
+      const k = keep.length + p;
+      for (let j = 0; j < d; j++) xCols[j * N + k] = picked[p]![j]!;
+      y[k] = lie;
+    }
+    if (picked.length > 0) yBest = Math.min(yBest, lie);
+    const forest = new Forest({ ...o.forest, minImpurityDecrease: this.minImpurityDecrease });
+    forest.fit(xCols, N, d, y, rng.fork());
+    return { forest, baseTargets: base, yBest };
+  }
+
+  private optimizeAcquisition(model: ModelState, asked: number, rng: Rng, exclude: Exclusion): Float64Array {
+    const o = this.options;
+    const d = this.problem.size;
+    const delay = o.nInitialPoints;
+    const params: AcqParams = {
+      kind: o.acqFunc,
+      kappa: scheduledKappa(asked, o.kappa, o.scheduler, delay),
+      xi: scheduledXi(asked, o.xi, o.scheduler, delay),
+      yBest: model.yBest,
+    };
+    const { rows, m } = sampleCandidates(this.problem, rng, o.nPoints, exclude);
+    const pred = model.forest.predict(rows, m);
+    const values = acquisition(pred, m, params, new Float64Array(m));
+    this.lastGaGenerations = 0;
+    if (o.acqOptimizer === 'sampling') {
+      const k = argmin(values, m);
+      return rows.slice(k * d, k * d + d);
+    }
+    const scratch: Prediction = { mean: new Float64Array(o.ga.popSize), epistemicVar: new Float64Array(o.ga.popSize), aleatoricVar: new Float64Array(o.ga.popSize) };
+    const evaluate = (r: Float64Array, count: number, out: Float64Array) => {
+      model.forest.predict(r, count, scratch);
+      acquisition(scratch, count, params, out);
+    };
+    const ga = mixedGa(this.problem, evaluate, rows, values, m, rng, o.ga);
+    this.lastGaGenerations = ga.generations;
+    for (let k = 0; k < ga.size; k++) {
+      if (!exclude.has(ga.rows, k * d)) return ga.rows.slice(k * d, k * d + d);
+    }
+    const k = argmin(values, m);
+    return rows.slice(k * d, k * d + d);
+  }
+
+  /** A prior sample that is not a duplicate (100 tries, then any sample). */
+  private randomRow(rng: Rng, exclude: Exclusion): Float64Array {
+    let row = this.problem.sampleEncoded(rng, 1);
+    for (let t = 0; t < 100 && exclude.has(row, 0); t++) row = this.problem.sampleEncoded(rng, 1);
+    return row;
+  }
+}
+
+interface ModelState {
+  forest: Forest;
+  baseTargets: Float64Array;
+  yBest: number;
+}
+
+/** Where `value` (raw) lands under the scaling that mapped `raw` to `scaled` (monotone interpolation). */
+function scaledLike(raw: Float64Array, scaled: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = 0;
+  for (let k = 1; k < raw.length; k++) {
+    if (raw[k]! < raw[lo]!) lo = k;
+    if (raw[k]! > raw[hi]!) hi = k;
+  }
+  const span = raw[hi]! - raw[lo]!;
+  if (span <= 0) return value > raw[lo]! ? Infinity : value < raw[lo]! ? -Infinity : scaled[lo]!;
+  // Linear map through the extremes: exact for minmax, a monotone stand-in for the other scalers.
+  return scaled[lo]! + ((value - raw[lo]!) / span) * (scaled[hi]! - scaled[lo]!);
+}
+
+function resolve(problem: HpProblem, o: CBOOptions): ResolvedOptions {
+  const bad = (field: string, v: unknown, expected: string) =>
+    new HpoError('HPO_INVALID_OPTION', `CBO option ${field}: got ${JSON.stringify(v)}, expected ${expected}`);
+  const surrogate = o.surrogate ?? 'ET';
+  if (!['ET', 'RF', 'DUMMY'].includes(surrogate)) throw bad('surrogate', surrogate, `'ET', 'RF' or 'DUMMY'`);
+  const acq = o.acqFunc ?? 'UCBd';
+  if (!ACQ_FUNCS.includes(acq)) throw bad('acqFunc', acq, ACQ_FUNCS.join(', '));
+  const strategy = o.multiPointStrategy ?? (acq === 'qUCBd' ? 'qUCBd' : 'cl_max');
+  if (!['cl_max', 'cl_min', 'cl_mean', 'qUCBd'].includes(strategy)) throw bad('multiPointStrategy', strategy, `'cl_max', 'cl_min', 'cl_mean' or 'qUCBd'`);
+  const acqOptimizer = o.acqOptimizer ?? 'mixedga';
+  if (!['mixedga', 'sampling'].includes(acqOptimizer)) throw bad('acqOptimizer', acqOptimizer, `'mixedga' or 'sampling'`);
+  const filterFailures = o.filterFailures ?? 'max';
+  if (!['max', 'min', 'mean', 'ignore'].includes(filterFailures)) throw bad('filterFailures', filterFailures, `'max', 'min', 'mean' or 'ignore'`);
+  const objectiveScaler = o.objectiveScaler ?? 'minmax';
+  if (!OBJECTIVE_SCALERS.includes(objectiveScaler)) throw bad('objectiveScaler', objectiveScaler, OBJECTIVE_SCALERS.join(', '));
+  const mooScalarization = o.mooScalarization ?? 'Chebyshev';
+  if (!SCALARIZATIONS.includes(mooScalarization)) throw bad('mooScalarization', mooScalarization, SCALARIZATIONS.join(', '));
+  const mooWeights = o.mooWeights ?? 'random';
+  if (Array.isArray(mooWeights) ? !mooWeights.every((w) => Number.isFinite(w) && w >= 0) : !['random', 'uniform'].includes(mooWeights))
+    throw bad('mooWeights', mooWeights, `'random', 'uniform' or a list of non-negative numbers`);
+  const kappa = o.kappa ?? 1.96;
+  if (!(kappa >= 0)) throw bad('kappa', kappa, 'a number >= 0');
+  const xi = o.xi ?? 0.1;
+  if (!(xi >= 0)) throw bad('xi', xi, 'a number >= 0');
+  const scheduler = { ...DEFAULT_SCHEDULER, ...(o.scheduler ?? {}) };
+  if (!(scheduler.period >= 1) || !(scheduler.kappaFinal > 0) || !(scheduler.xiFinal > 0)) throw bad('scheduler', scheduler, 'period >= 1, kappaFinal > 0, xiFinal > 0');
+  const nInitialPoints = o.nInitialPoints ?? 2 * problem.size + 1;
+  if (!Number.isInteger(nInitialPoints) || nInitialPoints < 0) throw bad('nInitialPoints', nInitialPoints, 'an integer >= 0');
+  const nPoints = o.nPoints ?? 10_000;
+  if (!Number.isInteger(nPoints) || nPoints < 1) throw bad('nPoints', nPoints, 'a positive integer');
+  const forest: ForestOptions = { ...(surrogate === 'RF' ? RANDOM_FOREST_DEFAULTS : EXTRA_TREES_DEFAULTS), ...(o.surrogateOptions ?? {}) };
+  if (!Number.isInteger(forest.nEstimators) || forest.nEstimators < 1) throw bad('surrogateOptions.nEstimators', forest.nEstimators, 'a positive integer');
+  const ga = { ...GA_DEFAULTS, ...(o.ga ?? {}) };
+  if (!Number.isInteger(ga.popSize) || ga.popSize < 2) throw bad('ga.popSize', ga.popSize, 'an integer >= 2');
+  return {
+    surrogate,
+    forest,
+    surrogateScheduler: o.surrogateScheduler === undefined ? { patience: 10, factor: 0.2 } : o.surrogateScheduler,
+    acqFunc: acq === 'qUCBd' ? 'UCBd' : acq,
+    kappa,
+    xi,
+    scheduler,
+    nInitialPoints,
+    acqOptimizer,
+    nPoints,
+    ga,
+    multiPointStrategy: strategy,
+    filterFailures,
+    filterDuplicated: o.filterDuplicated ?? true,
+    objectiveScaler,
+    outliersIqrFactor: o.outliersIqrFactor ?? 1.5,
+    mooScalarization,
+    mooWeights,
+    mooLowerBounds: o.mooLowerBounds,
+    liarRefitLimit: o.liarRefitLimit ?? 2000,
+  };
+}
