@@ -1,0 +1,217 @@
+// Command objectives: any program as a run function. `{name}` in the template becomes the shell-quoted value of
+// hyperparameter `name`; stdout gives the objective (last numeric line or {"objective": ...}) and intermediate
+// values ({"step": s, "objective": v}). Commands run in their own process group so that a stop or a timeout
+// (SIGTERM, then SIGKILL after a grace period) reaches every process they started.
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import type { Config, Objective } from '../hpo/types.js';
+import { EvaluatorError } from './errors.js';
+import { registerChildProcess } from './job.js';
+import { killGroup, TIMEOUT_CODE } from './pool.js';
+import type { CommandSpec, RunningJob } from './types.js';
+
+type Segment = { text: string } | { name: string };
+
+/** Split a template into literal text and {name} placeholders ("{{" and "}}" stand for literal braces). */
+export function parseCommandTemplate(template: string): Segment[] {
+  if (typeof template !== 'string' || template.trim() === '') {
+    throw new EvaluatorError('COMMAND_BAD_TEMPLATE', 'the command template is empty');
+  }
+  const segments: Segment[] = [];
+  let text = '';
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c === '{' && template[i + 1] === '{') {
+      text += '{';
+      i++;
+    } else if (c === '}' && template[i + 1] === '}') {
+      text += '}';
+      i++;
+    } else if (c === '{') {
+      const end = template.indexOf('}', i);
+      const name = end < 0 ? '' : template.slice(i + 1, end);
+      if (end < 0 || !/^[A-Za-z_][\w.:-]*$/.test(name)) {
+        throw new EvaluatorError(
+          'COMMAND_BAD_TEMPLATE',
+          `command template, column ${i + 1}: "${template.slice(i, end < 0 ? i + 12 : end + 1)}" is not a {name} placeholder (write {{ for a literal brace)`,
+        );
+      }
+      if (text) segments.push({ text });
+      text = '';
+      segments.push({ name });
+      i = end;
+    } else if (c === '}') {
+      throw new EvaluatorError('COMMAND_BAD_TEMPLATE', `command template, column ${i + 1}: unmatched "}" (write }} for a literal brace)`);
+    } else text += c;
+  }
+  if (text) segments.push({ text });
+  return segments;
+}
+
+/** Names of the placeholders of a template, in order of first use. */
+export function commandPlaceholders(template: string): string[] {
+  const names: string[] = [];
+  for (const s of parseCommandTemplate(template)) if ('name' in s && !names.includes(s.name)) names.push(s.name);
+  return names;
+}
+
+/** Quote a value for /bin/sh: plain words stay as they are, anything else goes in single quotes. */
+export function shellQuote(value: string): string {
+  if (value !== '' && /^[A-Za-z0-9_+\-.,:/=@%]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The shell command line for one configuration. */
+export function renderCommand(template: string, parameters: Config): string {
+  return parseCommandTemplate(template)
+    .map((s) => {
+      if ('text' in s) return s.text;
+      const v = parameters[s.name];
+      if (v === undefined) {
+        throw new EvaluatorError(
+          'COMMAND_BAD_TEMPLATE',
+          `command placeholder {${s.name}} names no hyperparameter of this configuration (has: ${Object.keys(parameters).join(', ')})`,
+        );
+      }
+      return shellQuote(String(v));
+    })
+    .join('');
+}
+
+/** What one stdout line means. */
+export type StdoutLine =
+  | { kind: 'step'; step: number; objective: number }
+  | { kind: 'objective'; objective: Objective | string; metadata: Record<string, unknown> }
+  | { kind: 'number'; value: number }
+  | { kind: 'other' };
+
+export function classifyLine(line: string): StdoutLine {
+  const trimmed = line.trim();
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      return { kind: 'other' };
+    }
+    if (typeof parsed !== 'object' || parsed === null || !('objective' in parsed)) return { kind: 'other' };
+    const { objective, step, ...rest } = parsed as Record<string, unknown>;
+    if (step !== undefined) {
+      if (typeof step === 'number' && typeof objective === 'number') return { kind: 'step', step, objective };
+      return { kind: 'other' };
+    }
+    const meta = typeof rest.metadata === 'object' && rest.metadata !== null ? { ...(rest.metadata as Record<string, unknown>) } : {};
+    for (const [k, v] of Object.entries(rest)) if (k !== 'metadata') meta[k] = v;
+    if (typeof objective === 'number' || typeof objective === 'string' || (Array.isArray(objective) && objective.every((v) => typeof v === 'number'))) {
+      return { kind: 'objective', objective: objective as Objective | string, metadata: meta };
+    }
+    return { kind: 'other' };
+  }
+  if (trimmed !== '' && Number.isFinite(Number(trimmed))) return { kind: 'number', value: Number(trimmed) };
+  return { kind: 'other' };
+}
+
+class CommandFailure extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'CommandFailure';
+    this.code = code;
+  }
+}
+
+const STDERR_TAIL = 10;
+
+/** Arguments of the built-in run function of command objectives. */
+export interface CommandRunArgs extends CommandSpec {
+  /** The command's own time limit; on expiry it is terminated and recorded as timed out (with its stderr). */
+  timeoutMs?: number;
+}
+
+/**
+ * The run function of command objectives (usable in every backend: `Evaluator.create({ command })` points the
+ * backend at this export).
+ */
+export async function runCommandObjective(job: RunningJob, args: CommandRunArgs): Promise<{ objective: Objective | string; metadata: Record<string, unknown> }> {
+  const commandLine = renderCommand(args.command, job.parameters);
+  const grace = args.killGraceMs ?? 2000;
+  const subprocess = execa(commandLine, {
+    shell: true,
+    detached: true,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    cleanup: false,
+    forceKillAfterDelay: false,
+    cwd: args.cwd,
+    env: { ...args.env, DEEPHYPER_JOB_ID: job.id },
+  });
+  const pid = subprocess.pid;
+  if (pid !== undefined) registerChildProcess(job, pid);
+
+  let terminatedBy: 'stop' | 'timeout' | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = (why: 'stop' | 'timeout') => {
+    if (terminatedBy || pid === undefined) return;
+    terminatedBy = why;
+    killGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), grace);
+  };
+  const onAbort = () => terminate('stop');
+  if (job.signal.aborted) onAbort();
+  else job.signal.addEventListener('abort', onAbort, { once: true });
+  const timeoutTimer = args.timeoutMs !== undefined ? setTimeout(() => terminate('timeout'), args.timeoutMs) : undefined;
+
+  const stderrTail: string[] = [];
+  let final: { objective: Objective | string; metadata: Record<string, unknown> } | undefined;
+  let lastLine: StdoutLine = { kind: 'other' };
+  const records: Promise<void>[] = [];
+  const readStdout = (async () => {
+    if (!subprocess.stdout) return;
+    for await (const line of createInterface({ input: subprocess.stdout, crlfDelay: Infinity })) {
+      if (line.trim() === '') continue;
+      const c = classifyLine(line);
+      lastLine = c;
+      if (c.kind === 'step') records.push(job.record(c.step, c.objective));
+      else if (c.kind === 'objective') final = { objective: c.objective, metadata: c.metadata };
+    }
+  })();
+  const readStderr = (async () => {
+    if (!subprocess.stderr) return;
+    for await (const line of createInterface({ input: subprocess.stderr, crlfDelay: Infinity })) {
+      stderrTail.push(line);
+      if (stderrTail.length > STDERR_TAIL) stderrTail.shift();
+    }
+  })();
+  const result = await subprocess;
+  await Promise.all([readStdout, readStderr]);
+  await Promise.all(records);
+  clearTimeout(timeoutTimer);
+  clearTimeout(killTimer);
+  job.signal.removeEventListener('abort', onAbort);
+  // The shell may be gone while processes it started still hold the group: finish them off.
+  if (pid !== undefined) killGroup(pid, 'SIGKILL');
+
+  const tail = stderrTail.length > 0 ? `\n${stderrTail.join('\n')}` : '';
+  if (terminatedBy === 'timeout') throw new CommandFailure(TIMEOUT_CODE, `command timed out after ${args.timeoutMs} ms: ${commandLine}${tail}`);
+  const last = lastLine as StdoutLine;
+  const objective = last.kind === 'number' ? { objective: last.value, metadata: final?.metadata ?? {} } : final;
+  if (terminatedBy === 'stop') {
+    // Stopped by the search: its objective is the last value it recorded (or one it printed on its way out).
+    if (objective) return objective;
+    if (job.objective !== undefined) return { objective: job.objective, metadata: {} };
+    throw new CommandFailure('COMMAND_STOPPED', `command stopped before reporting any value: ${commandLine}${tail}`);
+  }
+  if (result.exitCode !== 0) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    throw new CommandFailure('COMMAND_FAILED', `command ${how}: ${commandLine}${tail}`);
+  }
+  if (!objective) {
+    if (job.objective !== undefined) return { objective: job.objective, metadata: {} };
+    throw new CommandFailure(
+      'COMMAND_NO_OBJECTIVE',
+      `command printed no objective (the last stdout line must be a number or {"objective": ...}): ${commandLine}${tail}`,
+    );
+  }
+  return objective;
+}
