@@ -8,6 +8,7 @@
 import type { Config, ParamValue } from './types.js';
 import { HpoError } from './errors.js';
 import { Rng } from './rng.js';
+import { problemFromFile, problemFromText } from './problem-file.js';
 
 export type Prior = 'uniform' | 'log-uniform';
 
@@ -220,6 +221,16 @@ export class HpProblem {
     this.hps.forEach((hp, j) => (row[j] = this.encodeValue(j, hp.default)));
     this.canonicalize(row, 0);
     return this.decode(row);
+  }
+
+  /** Reads a problem from a YAML or JSON file; errors name the file, the line and the field. */
+  static fromFile(path: string): HpProblem {
+    return problemFromFile(path);
+  }
+
+  /** Parses a problem from YAML or JSON text (`file` names it in errors). */
+  static fromText(text: string, file?: string): HpProblem {
+    return problemFromText(text, file);
   }
 
   // ---- encoding ------------------------------------------------------------------------------------------------
