@@ -1,0 +1,72 @@
+import t from 'tap';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IgnoreRules } from '../../daemon/jobs/gitignore.js';
+import { ensureUnpacked, listPackableFiles, packDirectory, parsePackageUri } from '../../daemon/jobs/packages.js';
+import { PackageError } from '../../daemon/jobs/errors.js';
+
+t.test('gitignore rules follow git', async (t) => {
+  const r = new IgnoreRules();
+  r.add(['*.log', '!keep.log', 'build/', '/top.txt', 'docs/**/*.tmp', '# comment', 'a?c', 'x[0-9].bin']);
+  t.ok(r.ignores('debug.log', false));
+  t.ok(r.ignores('sub/dir/debug.log', false), 'unanchored pattern matches at any depth');
+  t.notOk(r.ignores('keep.log', false), 'negation re-includes');
+  t.ok(r.ignores('build', true));
+  t.notOk(r.ignores('build', false), 'trailing slash matches directories only');
+  t.ok(r.ignores('top.txt', false));
+  t.notOk(r.ignores('sub/top.txt', false), 'leading slash anchors');
+  t.ok(r.ignores('docs/a/b/c.tmp', false));
+  t.ok(r.ignores('docs/c.tmp', false), '**/ matches zero directories');
+  t.ok(r.ignores('abc', false));
+  t.notOk(r.ignores('abbc', false));
+  t.ok(r.ignores('x7.bin', false));
+  t.notOk(r.ignores('xa.bin', false));
+  const nested = new IgnoreRules();
+  nested.add(['*.csv'], 'data');
+  t.ok(nested.ignores('data/big.csv', false));
+  t.notOk(nested.ignores('other/big.csv', false), 'a nested .gitignore applies below its directory only');
+});
+
+t.test('packing honours excludes and .gitignore, is deterministic, and unpacks once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dhts-pkg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const src = join(dir, 'src');
+  mkdirSync(join(src, 'lib'), { recursive: true });
+  mkdirSync(join(src, 'node_modules', 'x'), { recursive: true });
+  mkdirSync(join(src, '.git'), { recursive: true });
+  mkdirSync(join(src, 'data'), { recursive: true });
+  writeFileSync(join(src, 'main.js'), 'export const a = 1;\n');
+  writeFileSync(join(src, 'lib', 'objective.js'), 'export const f = (x) => x * 2;\n');
+  writeFileSync(join(src, 'node_modules', 'x', 'index.js'), '');
+  writeFileSync(join(src, '.git', 'HEAD'), 'ref');
+  writeFileSync(join(src, '.gitignore'), 'secret.txt\n');
+  writeFileSync(join(src, 'secret.txt'), 'no');
+  writeFileSync(join(src, 'data', '.gitignore'), '*.csv\n');
+  writeFileSync(join(src, 'data', 'big.csv'), '1,2');
+  writeFileSync(join(src, 'data', 'small.json'), '{}');
+  writeFileSync(join(src, 'results.tmp'), 'x');
+  t.same(listPackableFiles(src, ['*.tmp']), ['.gitignore', 'data/.gitignore', 'data/small.json', 'lib/objective.js', 'main.js']);
+
+  const a = await packDirectory(src, { excludes: ['*.tmp'] });
+  const b = await packDirectory(src, { excludes: ['*.tmp'] });
+  t.equal(a.sha256, b.sha256, 'same files, same hash');
+  t.equal(a.uri, `pkg://${a.sha256}`);
+  t.equal(parsePackageUri(a.uri), a.sha256);
+  writeFileSync(join(src, 'main.js'), 'export const a = 2;\n');
+  t.not((await packDirectory(src, { excludes: ['*.tmp'] })).sha256, a.sha256, 'a changed file changes the hash');
+
+  const cache = join(dir, 'cache');
+  let fetches = 0;
+  const fetch = async () => (fetches++, a.bytes);
+  const [u1, u2] = await Promise.all([ensureUnpacked(cache, a.sha256, fetch), ensureUnpacked(cache, a.sha256, fetch)]);
+  t.equal(u1, u2);
+  t.equal(readFileSync(join(u1, 'lib', 'objective.js'), 'utf8'), 'export const f = (x) => x * 2;\n');
+  t.notOk(existsSync(join(u1, 'secret.txt')));
+  t.ok(lstatSync(join(u1, 'node_modules')).isSymbolicLink(), 'node_modules links to the node\'s own install');
+  await ensureUnpacked(cache, a.sha256, fetch);
+  t.ok(fetches <= 2, 'a third call finds it unpacked and fetches nothing');
+  await t.rejects(ensureUnpacked(cache, 'f'.repeat(64), fetch), PackageError, 'bytes that do not match the hash are refused');
+  await t.rejects(packDirectory(src, { maxBytes: 10 }), /packs to more than/);
+  t.throws(() => parsePackageUri('gcs://x'), PackageError);
+});
