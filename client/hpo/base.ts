@@ -43,6 +43,8 @@ export abstract class SearchBase implements AskTellOptimizer {
   protected readonly told: RowSet;
   /** Rows asked and not told yet (DeepHyper's "sampled" minus the told ones). */
   protected pending: Float64Array[] = [];
+  /** Keys of the pending configurations (values in hyperparameter order), to match them when told. */
+  private pendingKeys: string[] = [];
   /** Number of objectives once known (1 for scalars). */
   protected nObjectives = 0;
 
@@ -90,8 +92,12 @@ export abstract class SearchBase implements AskTellOptimizer {
       if (failed) this.nFailed++;
       this.history.push(e);
       this.told.add(row);
-      const k = this.pending.findIndex((p) => sameRow(p, row));
-      if (k >= 0) this.pending.splice(k, 1);
+      // Matched by value, not by row: re-encoding a log-scaled value may differ from the asked row in the last bit.
+      const k = this.pendingKeys.indexOf(this.keyOf(e.config));
+      if (k >= 0) {
+        this.pending.splice(k, 1);
+        this.pendingKeys.splice(k, 1);
+      }
       this.afterTell(i);
     }
   }
@@ -100,8 +106,15 @@ export abstract class SearchBase implements AskTellOptimizer {
   protected afterTell(_i: number): void {}
 
   /** Marks rows as asked (they count as duplicates until told). */
-  protected markAsked(rows: Float64Array[]): void {
-    for (const r of rows) this.pending.push(r);
+  protected markAsked(rows: Float64Array[], configs: Config[]): void {
+    rows.forEach((r, k) => {
+      this.pending.push(r);
+      this.pendingKeys.push(this.keyOf(configs[k]!));
+    });
+  }
+
+  private keyOf(config: Config): string {
+    return JSON.stringify(this.problem.hyperparameterNames.map((n) => config[n] ?? null));
   }
 
   /** Runs the search loop with the evaluator given to the constructor. */
@@ -140,9 +153,4 @@ export abstract class SearchBase implements AskTellOptimizer {
     }
     return { e: failed && e.failed !== true ? { ...e, failed: true } : e, row, failed };
   }
-}
-
-function sameRow(a: Float64Array, b: Float64Array): boolean {
-  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
-  return true;
 }

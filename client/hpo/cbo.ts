@@ -195,8 +195,9 @@ export class CBO extends SearchBase {
       picked.add(row);
       out.push(row);
     }
-    this.markAsked(out);
-    return out.map((r) => this.problem.decode(r));
+    const configs = out.map((r) => this.problem.decode(r));
+    this.markAsked(out, configs);
+    return configs;
   }
 
   // ---- model -----------------------------------------------------------------------------------------------------

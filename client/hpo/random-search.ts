@@ -24,7 +24,8 @@ export class RandomSearch extends SearchBase {
     const rows = this.problem.sampleEncoded(rng, n);
     const asked: Float64Array[] = [];
     for (let i = 0; i < n; i++) asked.push(rows.slice(i * d, i * d + d));
-    this.markAsked(asked);
-    return asked.map((r) => this.problem.decode(r));
+    const configs = asked.map((r) => this.problem.decode(r));
+    this.markAsked(asked, configs);
+    return configs;
   }
 }
