@@ -83,6 +83,7 @@ export type StdoutLine =
   | { kind: 'step'; step: number; objective: number }
   | { kind: 'objective'; objective: Objective | string; metadata: Record<string, unknown> }
   | { kind: 'number'; value: number }
+  | { kind: 'failure'; failure: string }
   | { kind: 'other' };
 
 export function classifyLine(line: string): StdoutLine {
@@ -108,6 +109,8 @@ export function classifyLine(line: string): StdoutLine {
     return { kind: 'other' };
   }
   if (trimmed !== '' && Number.isFinite(Number(trimmed))) return { kind: 'number', value: Number(trimmed) };
+  // DeepHyper's failure convention: "F" or "F_reason" as the whole line.
+  if (/^F(_\w+)?$/.test(trimmed)) return { kind: 'failure', failure: trimmed };
   return { kind: 'other' };
 }
 
@@ -195,7 +198,12 @@ export async function runCommandObjective(job: RunningJob, args: CommandRunArgs)
   const tail = stderrTail.length > 0 ? `\n${stderrTail.join('\n')}` : '';
   if (terminatedBy === 'timeout') throw new CommandFailure(TIMEOUT_CODE, `command timed out after ${args.timeoutMs} ms: ${commandLine}${tail}`);
   const last = lastLine as StdoutLine;
-  const objective = last.kind === 'number' ? { objective: last.value, metadata: final?.metadata ?? {} } : final;
+  const objective =
+    last.kind === 'number'
+      ? { objective: last.value, metadata: final?.metadata ?? {} }
+      : last.kind === 'failure'
+        ? { objective: last.failure, metadata: {} }
+        : final;
   if (terminatedBy === 'stop') {
     // Stopped by the search: its objective is the last value it recorded (or one it printed on its way out).
     if (objective) return objective;
