@@ -1,0 +1,191 @@
+/**
+ * Runs work in a worker process: imports functions and classes by module URL and export name, resolves ref
+ * arguments, runs tasks one at a time (a task worker) or actor calls up to maxConcurrency (an actor worker), and
+ * answers with the value (inline when small, held here when large) or the error with its remote stack.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  ActorDiedError,
+  TaskCancelledError,
+  TaskError,
+  fromWireError,
+  toWireError,
+  type ExportRef,
+  type Message,
+  type RefArg,
+  type TaskResult,
+} from '../../protocol/index.js';
+import { INLINE_THRESHOLD_BYTES, type CoreClient } from '../../client/runtime/core.js';
+import { runtimeContextStorage, type TaskContext } from '../../client/runtime/context.js';
+import { decodeValue, encodeValue } from '../../client/runtime/serialize.js';
+import { ObjectRef } from '../../client/runtime/object-ref.js';
+
+type Callable = (...args: unknown[]) => unknown;
+type Constructor = new (...args: unknown[]) => Record<string, unknown>;
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+async function loadExport(ref: ExportRef): Promise<unknown> {
+  let mod = modules.get(ref.module);
+  if (!mod) {
+    mod = import(ref.module) as Promise<Record<string, unknown>>;
+    modules.set(ref.module, mod);
+    mod.catch(() => modules.delete(ref.module));
+  }
+  const m = await mod;
+  if (!(ref.name in m)) throw new TypeError(`module ${ref.module} has no export named '${ref.name}'`);
+  return m[ref.name];
+}
+
+function isClass(v: unknown): boolean {
+  return typeof v === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(v));
+}
+
+export class Executor {
+  private actor: Record<string, unknown> | undefined;
+  private actorId: string | undefined;
+  private maxConcurrency = 1;
+  private running = 0;
+  private readonly callQueue: Extract<Message, { type: 'runActorTask' }>[] = [];
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly ctxStore: AsyncLocalStorage<TaskContext> = runtimeContextStorage;
+  private currentTaskId: string | undefined;
+  private blockedDepth = 0;
+
+  constructor(
+    private readonly core: CoreClient,
+    private readonly workerId: string,
+    private readonly nodeId: string,
+  ) {
+    core.workHandler = (m) => this.onMessage(m);
+    // A task waiting in get() lends its CPU back so that the tasks it waits for can run (Ray does the same).
+    core.blockingHook = (blocked) => {
+      const taskId = this.currentTaskId;
+      if (!taskId || this.actorId) return;
+      if (blocked) {
+        if (this.blockedDepth++ === 0) core.send({ type: 'taskBlocked', taskId, blocked: true });
+      } else if (--this.blockedDepth === 0) core.send({ type: 'taskBlocked', taskId, blocked: false });
+    };
+  }
+
+  private onMessage(m: Message): void {
+    switch (m.type) {
+      case 'runTask':
+        void this.runTask(m);
+        return;
+      case 'startActor':
+        void this.startActor(m);
+        return;
+      case 'runActorTask':
+        this.callQueue.push(m);
+        this.drainCalls();
+        return;
+      case 'interrupt':
+        this.controllers.get(m.taskId)?.abort(new TaskCancelledError(`task ${m.taskId} was cancelled`));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async resolveArgs(args: Uint8Array, refArgs: RefArg[] | undefined): Promise<unknown[]> {
+    const values = decodeValue<unknown[]>(args);
+    if (!refArgs) return values;
+    await Promise.all(
+      refArgs.map(async (r) => {
+        if (r.error) throw fromWireError(r.error);
+        if (r.data) values[r.index] = decodeValue(r.data);
+        else values[r.index] = decodeValue(await this.core.resolveBytes(new ObjectRef(r.objectId, r.holder!)));
+      }),
+    );
+    return values;
+  }
+
+  private result(taskId: string, value: unknown): TaskResult {
+    const data = encodeValue(value);
+    if (data.byteLength <= INLINE_THRESHOLD_BYTES) return { ok: true, data };
+    this.core.hold(taskId, data);
+    return { ok: true, holder: this.core.connId, size: data.byteLength };
+  }
+
+  private context(taskId: string, signal: AbortSignal): TaskContext {
+    return { taskId, actorId: this.actorId, nodeId: this.nodeId, workerId: this.workerId, signal };
+  }
+
+  private async runTask(m: Extract<Message, { type: 'runTask' }>): Promise<void> {
+    const controller = new AbortController();
+    this.controllers.set(m.taskId, controller);
+    this.currentTaskId = m.taskId;
+    this.blockedDepth = 0;
+    if (m.gpuIds) process.env.CUDA_VISIBLE_DEVICES = m.gpuIds.join(',');
+    let result: TaskResult;
+    try {
+      const fn = await loadExport(m.fn);
+      if (typeof fn !== 'function' || isClass(fn)) {
+        throw new TypeError(`export '${m.fn.name}' of ${m.fn.module} is ${isClass(fn) ? 'a class: create it as an actor (remote(..., { kind: "actor" }))' : 'not a function'}`);
+      }
+      const args = await this.resolveArgs(m.args, m.refArgs);
+      const value = await this.ctxStore.run(this.context(m.taskId, controller.signal), () => (fn as Callable)(...args));
+      result = this.result(m.taskId, value);
+    } catch (error) {
+      result = { ok: false, error: toWireError(error instanceof TaskError || isRuntimeError(error) ? error : TaskError.fromUserError(`task ${m.fn.name}`, error)) };
+    } finally {
+      this.controllers.delete(m.taskId);
+      this.currentTaskId = undefined;
+      if (m.gpuIds) delete process.env.CUDA_VISIBLE_DEVICES;
+    }
+    this.core.send({ type: 'taskDone', taskId: m.taskId, result });
+  }
+
+  private async startActor(m: Extract<Message, { type: 'startActor' }>): Promise<void> {
+    this.actorId = m.actorId;
+    this.maxConcurrency = m.maxConcurrency;
+    try {
+      const Cls = await loadExport(m.cls);
+      if (typeof Cls !== 'function') throw new TypeError(`export '${m.cls.name}' of ${m.cls.module} is not a class`);
+      const args = await this.resolveArgs(m.args, m.refArgs);
+      const controller = new AbortController();
+      this.actor = await this.ctxStore.run(this.context(m.actorId, controller.signal), () => new (Cls as Constructor)(...args));
+      this.core.send({ type: 'actorReady', actorId: m.actorId, ok: true });
+      this.drainCalls();
+    } catch (error) {
+      this.core.send({ type: 'actorReady', actorId: m.actorId, ok: false, error: toWireError(TaskError.fromUserError(`constructor of ${m.cls.name}`, error)) });
+    }
+  }
+
+  private drainCalls(): void {
+    if (!this.actor) return;
+    while (this.running < this.maxConcurrency && this.callQueue.length) {
+      const m = this.callQueue.shift()!;
+      this.running++;
+      void this.runCall(m).finally(() => {
+        this.running--;
+        this.drainCalls();
+      });
+    }
+  }
+
+  private async runCall(m: Extract<Message, { type: 'runActorTask' }>): Promise<void> {
+    const controller = new AbortController();
+    this.controllers.set(m.taskId, controller);
+    let result: TaskResult;
+    try {
+      const actor = this.actor;
+      if (!actor) throw new ActorDiedError('actor is not constructed');
+      const method = actor[m.method];
+      if (typeof method !== 'function') throw new TypeError(`actor has no method '${m.method}'`);
+      const args = await this.resolveArgs(m.args, m.refArgs);
+      const value = await this.ctxStore.run(this.context(m.taskId, controller.signal), () => (method as Callable).apply(actor, args));
+      result = this.result(m.taskId, value);
+    } catch (error) {
+      result = { ok: false, error: toWireError(isRuntimeError(error) ? error : TaskError.fromUserError(`actor method ${m.method}`, error)) };
+    } finally {
+      this.controllers.delete(m.taskId);
+    }
+    this.core.send({ type: 'taskDone', taskId: m.taskId, result });
+  }
+}
+
+function isRuntimeError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { toWire?: unknown }).toWire === 'function';
+}
