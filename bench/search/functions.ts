@@ -138,6 +138,6 @@ export const TEST_FUNCTIONS: TestFunction[] = [
       const x2 = c.x2 as number;
       return g(h1, x1, x2) + g(h2, x1, x2);
     },
-    fStar: -0.2063,
+    fStar: -0.2063256905,
   },
 ];

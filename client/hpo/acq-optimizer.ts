@@ -5,16 +5,21 @@
 import type { EncodedColumn, HpProblem } from './problem.js';
 import { Rng } from './rng.js';
 
-/** A set of encoded rows with exact membership (hash of the float bits, then element-wise comparison). */
+/** A set of encoded rows with exact membership: open addressing on a hash of the float bits, rows kept flat. */
 export class RowSet {
   private store: Float64Array;
   private count = 0;
-  private readonly buckets = new Map<number, number[]>();
+  private table: Int32Array;
+  private mask: number;
   private static readonly f64 = new Float64Array(1);
   private static readonly u32 = new Uint32Array(RowSet.f64.buffer);
 
   constructor(readonly d: number, capacity = 64) {
     this.store = new Float64Array(Math.max(1, capacity) * Math.max(1, d));
+    let size = 16;
+    while (size < 2 * capacity) size *= 2;
+    this.table = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
   }
 
   get size(): number {
@@ -29,34 +34,46 @@ export class RowSet {
       h = Math.imul(h ^ RowSet.u32[0]!, 0x01000193);
       h = Math.imul(h ^ RowSet.u32[1]!, 0x01000193);
     }
-    return h >>> 0;
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
+  /** Slot holding the row, or the empty slot where it would go. */
+  private slot(rows: Float64Array, off: number): number {
+    let s = this.hash(rows, off) & this.mask;
+    for (;;) {
+      const k = this.table[s]!;
+      if (k < 0 || this.equals(k, rows, off)) return s;
+      s = (s + 1) & this.mask;
+    }
   }
 
   has(rows: Float64Array, off = 0): boolean {
-    const b = this.buckets.get(this.hash(rows, off));
-    if (!b) return false;
-    for (const k of b) if (this.equals(k, rows, off)) return true;
-    return false;
+    return this.count > 0 && this.table[this.slot(rows, off)]! >= 0;
   }
 
   /** Adds the row; returns false when it was already there. */
   add(rows: Float64Array, off = 0): boolean {
-    const h = this.hash(rows, off);
-    let b = this.buckets.get(h);
-    if (b) {
-      for (const k of b) if (this.equals(k, rows, off)) return false;
-    } else {
-      b = [];
-      this.buckets.set(h, b);
-    }
+    const s = this.slot(rows, off);
+    if (this.table[s]! >= 0) return false;
     if ((this.count + 1) * this.d > this.store.length) {
       const grown = new Float64Array(Math.max(this.store.length * 2, (this.count + 1) * this.d));
       grown.set(this.store);
       this.store = grown;
     }
     this.store.set(rows.subarray(off, off + this.d), this.count * this.d);
-    b.push(this.count++);
+    this.table[s] = this.count++;
+    if (2 * this.count > this.table.length) this.rehash();
     return true;
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2).fill(-1);
+    this.mask = this.table.length - 1;
+    for (let k = 0; k < this.count; k++) {
+      let s = this.hash(this.store, k * this.d) & this.mask;
+      while (this.table[s]! >= 0) s = (s + 1) & this.mask;
+      this.table[s] = k;
+    }
   }
 
   private equals(k: number, rows: Float64Array, off: number): boolean {
