@@ -168,3 +168,16 @@ t.test('CBO beats random search over several seeds (Branin-like mixed problem)',
   }
   t.ok(wins >= 4, `CBO better on ${wins}/5 seeds`);
 });
+
+t.test('search() drives the search loop with an evaluator', async (t) => {
+  const { Evaluator } = await import('../../client/evaluator/index.js');
+  const evaluator = await Evaluator.create(async (job) => -(((job.parameters.x as number) - 0.3) ** 2), { method: 'serial' });
+  t.teardown(() => evaluator.close());
+  const p = new HpProblem().add('x', [0, 1], { type: 'float' });
+  const cbo = new CBO(p, evaluator, { seed: 1, ...FAST });
+  t.equal(cbo.evaluator, evaluator);
+  const results = await cbo.search({ maxEvals: 15 });
+  t.ok(results, 'results returned');
+  t.equal(cbo.evaluations.length >= 15, true, 'all evaluations were told to the optimizer');
+  await t.rejects(new CBO(p, { seed: 1 }).search({ maxEvals: 2 }), { code: 'HPO_NO_EVALUATOR' });
+});
