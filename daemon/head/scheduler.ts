@@ -1,9 +1,9 @@
 /**
  * The head's scheduler: a pure module (no sockets, no clock). It keeps each node's total and available resources
- * and decides where a demand goes:
- *  - DEFAULT (Ray's hybrid policy): walk the nodes starting with the preferred one (the submitter's node) and take
- *    the first whose utilization stays under `spreadThreshold` (0.5) after placing; if none does, the least utilized
- *    node that fits.
+ *  and decides where a demand goes:
+ *  - DEFAULT (Ray's hybrid policy): among the nodes that fit now, the preferred one (the submitter's node) first,
+ *    pick the lowest score, where a node's score is its critical-resource utilization, or 0 while that is under
+ *    `spreadThreshold` (0.5): pack a node until it is half busy, then spread.
  *  - SPREAD: round robin over the nodes that fit.
  *  - NODE_AFFINITY: that node; when it is dead or can never fit, soft falls back to DEFAULT and hard fails.
  * A demand that fits nowhere now waits; one that no alive node could ever fit is "infeasible" (still waits, as in
@@ -94,7 +94,7 @@ export class Scheduler {
     n.freeGpus.sort((a, b) => a - b);
   }
 
-  /** Share of the node's most used resource, counting `extra` as if placed. */
+  /** Share of the node's most used resource (its critical utilization), counting `extra` as if placed. */
   utilization(node: SchedNode, extra: Resources = {}): number {
     let u = 0;
     for (const k in node.total) {
@@ -135,17 +135,17 @@ export class Scheduler {
         }
       }
     }
+    // Ray's hybrid score: a node's current critical utilization, counted as 0 while under the spread threshold;
+    // the lowest score wins and ties go to the earliest node of the traversal (the preferred node first).
     const ordered = demand.preferredNodeId ? [...available].sort((a, b) => rank(a, demand.preferredNodeId) - rank(b, demand.preferredNodeId)) : available;
-    for (const n of ordered) {
-      if (this.utilization(n, demand.resources) <= this.spreadThreshold + EPS) return { kind: 'node', nodeId: n.nodeId };
-    }
     let best = ordered[0]!;
-    let bestU = this.utilization(best, demand.resources);
+    let bestScore = Infinity;
     for (const n of ordered) {
-      const u = this.utilization(n, demand.resources);
-      if (u < bestU - EPS) {
+      const u = this.utilization(n);
+      const score = u < this.spreadThreshold - EPS ? 0 : u;
+      if (score < bestScore - EPS) {
         best = n;
-        bestU = u;
+        bestScore = score;
       }
     }
     return { kind: 'node', nodeId: best.nodeId };
