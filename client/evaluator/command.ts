@@ -114,6 +114,11 @@ export function classifyLine(line: string): StdoutLine {
   return { kind: 'other' };
 }
 
+function signed(objective: Objective | string, sign: number): Objective | string {
+  if (sign === 1 || typeof objective === 'string') return objective;
+  return Array.isArray(objective) ? objective.map((v) => sign * v) : sign * objective;
+}
+
 class CommandFailure extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -137,6 +142,7 @@ export interface CommandRunArgs extends CommandSpec {
  */
 export async function runCommandObjective(job: RunningJob, args: CommandRunArgs): Promise<{ objective: Objective | string; metadata: Record<string, unknown> }> {
   const commandLine = renderCommand(args.command, job.parameters);
+  const sign = args.direction === 'minimize' ? -1 : 1;
   const grace = args.killGraceMs ?? 2000;
   const subprocess = execa(commandLine, {
     shell: true,
@@ -175,8 +181,8 @@ export async function runCommandObjective(job: RunningJob, args: CommandRunArgs)
       if (line.trim() === '') continue;
       const c = classifyLine(line);
       lastLine = c;
-      if (c.kind === 'step') records.push(job.record(c.step, c.objective));
-      else if (c.kind === 'objective') final = { objective: c.objective, metadata: c.metadata };
+      if (c.kind === 'step') records.push(job.record(c.step, sign * c.objective));
+      else if (c.kind === 'objective') final = { objective: signed(c.objective, sign), metadata: c.metadata };
     }
   })();
   const readStderr = (async () => {
@@ -200,7 +206,7 @@ export async function runCommandObjective(job: RunningJob, args: CommandRunArgs)
   const last = lastLine as StdoutLine;
   const objective =
     last.kind === 'number'
-      ? { objective: last.value, metadata: final?.metadata ?? {} }
+      ? { objective: sign * last.value, metadata: final?.metadata ?? {} }
       : last.kind === 'failure'
         ? { objective: last.failure, metadata: {} }
         : final;

@@ -38,8 +38,9 @@ export class LocalRunningJob implements RunningJob {
 
   async record(step: number, objective: number): Promise<void> {
     if (!Number.isFinite(step)) throw new TypeError(`record(step, objective): step must be a finite number, got ${step}`);
-    this.last = { step, objective };
+    // After a stop, later values no longer count: the run's objective is the one the stopper judged.
     if (this.stopped()) return;
+    this.last = { step, objective };
     const decision = await this.transport(step, objective);
     if (decision.stop) this.requestStop();
   }

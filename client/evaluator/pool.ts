@@ -276,9 +276,12 @@ export abstract class PoolEvaluator implements Evaluator {
     } else if (job.lastStep !== undefined) {
       result.stopped = false;
     }
-    if (outcome.kind === 'returned' || (stoppedEarly && job.lastObjective !== undefined)) {
-      const output = outcome.kind === 'returned' ? outcome.output : undefined;
-      const n = normalizeOutput(output, job.lastObjective);
+    if (stoppedEarly && job.lastObjective !== undefined) {
+      // The objective of a stopped run is the value the stopper judged, whatever the run did after the decision.
+      result.objective = job.lastObjective;
+      if (outcome.kind === 'returned') result.metadata = normalizeOutput(outcome.output, job.lastObjective).metadata;
+    } else if (outcome.kind === 'returned') {
+      const n = normalizeOutput(outcome.output, job.lastObjective);
       result.objective = n.objective;
       result.metadata = n.metadata;
       if (n.objective === null) {

@@ -92,4 +92,9 @@ export interface CommandSpec {
   env?: Record<string, string>;
   /** SIGTERM -> SIGKILL grace period when a command is stopped or timed out (default 2000 ms). */
   killGraceMs?: number;
+  /**
+   * 'minimize' when the command prints a value to minimize (a loss): objectives and intermediate values are negated,
+   * since the search maximizes, as DeepHyper. Default 'maximize'.
+   */
+  direction?: 'maximize' | 'minimize';
 }

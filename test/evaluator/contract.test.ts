@@ -102,8 +102,10 @@ t.test('thread: the shared stop flag is seen by a run that never yields', async 
     evaluator.setStopHandler(() => ({ stop: true, reason: 'now' }));
     evaluator.submit([{ id: '0', parameters: {} }]);
     const [r] = await evaluator.gather();
-    t.equal(r!.objective, -1);
+    t.same(r!.metadata, { sawStop: true });
+    t.equal(r!.objective, 5, 'a stopped run keeps the value the stopper judged');
     t.equal(r!.stopped, true);
+    t.ok(r!.timestamps.end - r!.timestamps.start < 2000);
   } finally {
     await evaluator.close();
   }
