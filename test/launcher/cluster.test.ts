@@ -1,0 +1,209 @@
+/**
+ * End to end on one machine: three hosts made of network namespaces, each with a real sshd; the launcher brings
+ * up a head and two workers over SSH, runs an SDK driver and a submitted job that ships its modules in a working
+ * dir, sees a worker's agent killed with -9, and `down` leaves no process on any host.
+ */
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { createNetwork, netnsUnavailableReason, type NetnsHost } from '../helpers/netns.js';
+import { startSshd, sshdUnavailableReason } from '../helpers/sshd.js';
+import { ClusterLauncher } from '../../daemon/launcher/cluster.js';
+import { parseClusterConfig } from '../../daemon/launcher/config.js';
+import { HostsFailedError, SshUnreachableError } from '../../daemon/launcher/errors.js';
+import { JobClient } from '../../daemon/jobs/client.js';
+import { JobAuthenticationError } from '../../daemon/jobs/errors.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../daemon/cli/main.js', import.meta.url));
+const SDK = pathToFileURL(fileURLToPath(new URL('../../client/index.js', import.meta.url))).href;
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+t.test('launcher on three SSH hosts: up, drivers, jobs, a lost worker, down', async (t) => {
+  const reason = (await netnsUnavailableReason()) ?? sshdUnavailableReason();
+  if (reason) {
+    t.comment(`skipping: ${reason}`);
+    t.pass(`skipped: ${reason}`);
+    return;
+  }
+  const net = await createNetwork({ hosts: 3 });
+  const ssh = await startSshd(net);
+  const dir = mkdtempSync(join(tmpdir(), 'dhts-launch-'));
+  const print = (line: string) => lines.push(line);
+  const lines: string[] = [];
+  let launcher: ClusterLauncher | undefined;
+  t.teardown(async () => {
+    await launcher?.close().catch(() => {});
+    await ssh.stop();
+    await net.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const [h0, h1, h2] = net.hosts as [NetnsHost, NetnsHost, NetnsHost];
+  const unreachable = `${h0.ip.split('.').slice(0, 3).join('.')}.250`;
+  const yaml = (workers: string[]) => `
+cluster_name: e2e
+provider: {type: local, head_ip: ${h0.ip}, worker_ips: [${workers.join(', ')}]}
+auth: {ssh_user: ${ssh.user}, ssh_private_key: ${ssh.privateKeyPath}}
+dhts_command: ${process.execPath} ${CLI}
+temp_dir: ${join(dir, 'nodes')}
+ssh: {connect_timeout_s: 2, retries: 1, wait_for_ssh_s: 1}
+env: {DHTS_TEST_MARK: e2e}
+setup_commands: ['echo setting up on $DHTS_NODE_IP']
+head_start_commands: ['dhts stop', 'dhts start --head --port=$DHTS_PORT --num-cpus=1 --node-timeout-ms=1500']
+worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 --num-cpus=2 --object-store-memory=1000000']
+`;
+  const options = { stateRoot: join(dir, 'state'), print, sshBackoffMs: 200, joinTimeoutS: 30 };
+
+  // 1. A worker that does not exist is reported, and does not keep the others from coming up.
+  launcher = new ClusterLauncher(parseClusterConfig(yaml([h1.ip, h2.ip, unreachable]), join(dir, 'e2e.yaml')), options);
+  const failed = await launcher.up().then(() => undefined, (e: unknown) => e);
+  t.ok(failed instanceof HostsFailedError, 'up fails');
+  const failures = (failed as HostsFailedError).failures;
+  t.same([...failures.keys()], [`worker ${unreachable}`], 'only the unreachable host failed');
+  t.ok(failures.get(`worker ${unreachable}`) instanceof SshUnreachableError);
+  t.match((failed as Error).message, new RegExp(`worker ${unreachable.replace(/\./g, '\\.')}: cannot reach`));
+  t.ok(lines.some((l) => l === `(worker ${h1.ip}) setting up on ${h1.ip}`), 'setup output is prefixed with the host');
+  t.ok(lines.some((l) => l.includes('--object-store-memory=1000000')), 'the dropped Ray flag is reported');
+  await launcher.close();
+
+  launcher = new ClusterLauncher(parseClusterConfig(yaml([h1.ip, h2.ip]), join(dir, 'e2e.yaml')), options);
+  const client = launcher.jobClient();
+  t.teardown(() => client.close());
+  const nodes = (await client.listNodes()).filter((n) => n.alive);
+  t.equal(nodes.length, 3, 'head and both workers joined');
+  t.same(nodes.filter((n) => !n.isHead).map((n) => n.address).sort(), [h1.ip, h2.ip].sort());
+
+  // 2. up is idempotent.
+  const again = await launcher.up();
+  t.same(again.started, [], 'a second up starts nothing');
+  t.equal(again.alreadyRunning.length, 3);
+
+  // 3. The token is on no command line on any host.
+  const token = launcher.token();
+  const everywhere = (await Promise.all(net.hosts.map((h) => net.pids(h)))).flat();
+  t.ok(everywhere.length > 3);
+  t.notOk(everywhere.some((pid) => cmdlineOf(pid).includes(token)), '`ps` does not show the token');
+  for (const h of net.hosts) {
+    const file = join(dir, 'nodes', 'e2e', h.ip, 'token');
+    t.equal((await run('stat', ['-c', '%a', file])).stdout.trim(), '600', `token file on ${h.name} is 0600`);
+  }
+
+  // 4. An SDK driver through exec (DHTS_ADDRESS and DHTS_TOKEN come from the launcher).
+  const tasks = join(dir, 'tasks.mjs');
+  writeFileSync(tasks, 'export function where() { return process.env.DHTS_NODE_IP; }\n');
+  writeFileSync(
+    join(dir, 'driver.mjs'),
+    `import { init, remote, get, shutdown } from '${SDK}';
+await init({ address: 'auto' });
+const where = remote(${JSON.stringify(pathToFileURL(tasks).href)}, 'where', { schedulingStrategy: 'SPREAD' });
+const ips = await get(Array.from({ length: 12 }, () => where.remote()));
+console.log('ips=' + [...new Set(ips)].sort().join(','));
+await shutdown();
+`,
+  );
+  lines.length = 0;
+  const code = await launcher.exec(`node ${join(dir, 'driver.mjs')}`);
+  t.equal(code, 0, lines.join('\n'));
+  const ipsLine = lines.find((l) => l.startsWith('ips='));
+  t.ok(ipsLine, 'the driver printed where its tasks ran');
+  t.ok(ipsLine!.split('=')[1]!.split(',').filter((ip) => ip === h1.ip || ip === h2.ip).length >= 1, `tasks ran on worker hosts: ${ipsLine}`);
+
+  // 5. A submitted job whose modules travel in its working dir.
+  const project = join(dir, 'project');
+  mkdirSync(join(project, 'lib'), { recursive: true });
+  writeFileSync(join(project, 'lib', 'objective.mjs'), 'export function objective(x) { return { y: 10 - (x - 3) ** 2, ip: process.env.DHTS_NODE_IP, url: import.meta.url }; }\n');
+  writeFileSync(join(project, '.gitignore'), 'big.bin\n');
+  writeFileSync(join(project, 'big.bin'), Buffer.alloc(1024));
+  writeFileSync(
+    join(project, 'tune.mjs'),
+    `import { init, remote, get, shutdown } from '${SDK}';
+import { existsSync } from 'node:fs';
+await init();
+const objective = remote(new URL('./lib/objective.mjs', import.meta.url), 'objective', { schedulingStrategy: 'SPREAD' });
+const results = await get([0, 1, 2, 3, 4, 5].map((x) => objective.remote(x)));
+console.log('best=' + Math.max(...results.map((r) => r.y)));
+console.log('ignored-file-shipped=' + existsSync('big.bin'));
+console.log('module-urls=' + [...new Set(results.map((r) => r.url.includes('/runtime_resources/working_dir/')))].join(','));
+await shutdown();
+`,
+  );
+  const id = await client.submitJob({ entrypoint: 'node tune.mjs', workingDir: project });
+  const info = await client.waitUntilEnded(id, { timeoutMs: 60_000 });
+  const logs = await client.getJobLogs(id);
+  t.equal(info.status, 'SUCCEEDED', `${info.message}\n${logs}`);
+  t.match(logs, /best=10\n/);
+  t.match(logs, /ignored-file-shipped=false\n/, '.gitignore is honoured');
+  t.match(logs, /module-urls=true\n/, 'workers imported the module from an unpacked working dir');
+
+  // 6. A wrong token is refused by the head's job API.
+  const intruder = new JobClient({ address: launcher.jobsAddress, token: 'not-the-token' });
+  await t.rejects(intruder.listJobs(), JobAuthenticationError);
+  intruder.close();
+
+  // 7. kill -9 the agent of a worker host: the head reports the node dead, and so does cluster-status.
+  const agentPid = (await net.pids(h2)).find((pid) => /main\.js start .*--address/.test(cmdlineOf(pid)) && cmdlineOf(pid).includes('--block'));
+  t.ok(agentPid, 'found the agent of h2');
+  const h2Node = (await client.listNodes()).find((n) => n.address === h2.ip);
+  t.ok(h2Node, 'h2 is in the node table');
+  process.kill(agentPid!, 'SIGKILL');
+  const dead = await waitFor('h2 reported dead', async () => (await client.listNodes()).find((n) => n.nodeId === h2Node!.nodeId && !n.alive), 30_000).catch(async (e: Error) => {
+    const logs = join(dir, 'nodes', 'e2e', h0.ip, 'logs');
+    for (const f of readdirSync(logs).filter((f) => f.startsWith('dhts-head'))) t.comment(readFileSync(join(logs, f), 'utf8').slice(-3000));
+    throw e;
+  });
+  t.ok(dead.deathReason, `death reason: ${dead.deathReason}`);
+  const status = await launcher.status();
+  t.match(status, new RegExp(`worker ${h2.ip.replace(/\./g, '\\.')}\\s+ssh ok; NOT JOINED`));
+  t.match(status, new RegExp(`worker ${h1.ip.replace(/\./g, '\\.')}\\s+ssh ok; joined`));
+
+  // 8. down stops everything it started on every host, including h2's orphaned workers.
+  const sshdPids = new Set(ssh.servers.map((s) => s.pid));
+  const down = await launcher.down();
+  t.equal(down.stopped.length, 3);
+  for (const h of net.hosts) {
+    const left = await waitFor(
+      `no process left on ${h.name}`,
+      async () => {
+        const pids = (await net.pids(h)).filter((p) => !sshdPids.has(p) && !/^sshd/.test(cmdlineOf(p)) && cmdlineOf(p) !== '');
+        return pids.length === 0 ? [] : false;
+      },
+      10_000,
+    ).catch(async () => (await net.pids(h)).filter((p) => !sshdPids.has(p)).map((p) => `${p}: ${cmdlineOf(p)}`));
+    t.same(left, [], `nothing left on ${h.name}`);
+  }
+  t.same(readdirSync(join(dir, 'nodes', 'e2e', h1.ip)).filter((f) => f === 'token'), [], 'token files removed');
+});
+
+t.test('dhts up with a bad config exits 1 naming file, line and field', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dhts-badcfg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'cluster_name: x\nprovider:\n  type: local\n  head_ip: 10.0.0.1\n  worker_ip: [10.0.0.2]\nauth: {ssh_user: u}\n');
+  const result = await run(process.execPath, [CLI, 'up', file]).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.equal(result.code, 1);
+  t.match(result.stderr, `${file}:5:3: field "provider.worker_ip": unknown field (did you mean "worker_ips"?)`);
+});
