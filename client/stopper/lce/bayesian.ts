@@ -1,12 +1,12 @@
 // Bayesian learning-curve regression in the model of DeepHyper's BayesianLearningCurveRegressor:
 //   ρ ~ N(ρ_LS, 1), σ ~ Exponential(1), y_i ~ N(f(z_i; ρ), σ²),
-// with ρ_LS the least-squares fit. DeepHyper samples it with NUTS (jax/numpyro); we use random-walk Metropolis on
-// (ρ, log σ) whose proposal covariance is the Laplace approximation at the least-squares point, adapted during
-// warm-up. Same posterior, no autodiff, a few milliseconds per fit at 50 points.
+// with ρ_LS the least-squares fit. DeepHyper samples it with NUTS (jax/numpyro); we use Metropolis-within-Gibbs:
+// ρ | σ by a random walk whose covariance is the Laplace approximation at ρ_LS for the current σ, then log σ | ρ,
+// both step sizes adapted during warm-up. Same posterior, no autodiff, a few milliseconds per fit at 50 points.
 
 import { SeededRandom } from '../../learn/random.js';
 import { fitLeastSquares, sumSquares, type LeastSquaresOptions } from './least-squares.js';
-import { choleskyInverse, choleskyWithJitter } from './linalg.js';
+import { choleskyWithJitter } from './linalg.js';
 import type { CurveModel } from './models.js';
 
 export interface BayesianCurveOptions extends LeastSquaresOptions {
@@ -14,7 +14,11 @@ export interface BayesianCurveOptions extends LeastSquaresOptions {
   numWarmup?: number;
   /** Posterior samples kept (default 1000, as DeepHyper). */
   numSamples?: number;
-  /** Std of the Normal prior around the least-squares parameters (default 1). */
+  /**
+   * Std of the Normal prior around the least-squares parameters, relative to their size: parameter j gets
+   * priorScale·max(1, |ρ_LS,j|) (default 1). DeepHyper uses 1 for all; scaling it keeps the prior as loose for a
+   * parameter of size 1e3 (e.g. mmf4's ρ1 = z_half^ρ3) as for one of size 1.
+   */
   priorScale?: number;
 }
 
@@ -27,7 +31,7 @@ export class BayesianCurveFit {
     /** Least-squares parameters (the prior mean). */
     readonly rhoLeastSquares: Float64Array,
     readonly mseLeastSquares: number,
-    /** Fraction of accepted proposals after warm-up. */
+    /** Fraction of accepted ρ proposals after warm-up. */
     readonly acceptanceRate: number,
   ) {}
 
@@ -85,70 +89,105 @@ export function fitBayesianCurve(
   const priorScale = options.priorScale ?? 1;
   const n = z.length;
   const p = model.numParams;
-  const d = p + 1;
   const ls = fitLeastSquares(model, z, y, rng, options);
   const prior = ls.rho;
-  const priorPrecision = 1 / (priorScale * priorScale);
+  const priorPrecision = Float64Array.from(prior, (v) => 1 / (priorScale * Math.max(1, Math.abs(v))) ** 2);
 
-  const logPosterior = (theta: Float64Array): number => {
-    const logSigma = theta[p]!;
+  const logPrior = (rho: ArrayLike<number>): number => {
+    let lp = 0;
+    for (let j = 0; j < p; j++) lp -= 0.5 * priorPrecision[j]! * (rho[j]! - prior[j]!) ** 2;
+    return lp;
+  };
+  // log p(ρ, s | y) with s = log σ: Gaussian likelihood, Normal prior on ρ, Exponential(1) prior on σ plus the
+  // log-Jacobian of sampling s. Written in terms of SSR(ρ) so a σ move reuses the current SSR.
+  const logPosterior = (ssr: number, lp: number, logSigma: number): number => {
+    if (!Number.isFinite(ssr)) return -Infinity;
     const sigma = Math.exp(logSigma);
     if (!(sigma > 0) || !Number.isFinite(sigma)) return -Infinity;
-    const ssr = sumSquares(model, theta.subarray(0, p), z, y);
-    if (!Number.isFinite(ssr)) return -Infinity;
-    let logPrior = 0;
-    for (let j = 0; j < p; j++) logPrior -= 0.5 * priorPrecision * (theta[j]! - prior[j]!) ** 2;
-    // Exponential(1) prior on σ plus the log-Jacobian of sampling log σ.
-    return -n * logSigma - (0.5 * ssr) / (sigma * sigma) + logPrior - sigma + logSigma;
+    return -n * logSigma - (0.5 * ssr) / (sigma * sigma) + lp - sigma + logSigma;
   };
 
-  // Start at the least-squares point with σ at its conditional mode.
-  const sigma0 = Math.max(Math.sqrt((ls.mse * n) / Math.max(1, n - 1)), 1e-10);
-  const theta = new Float64Array(d);
-  theta.set(prior);
-  theta[p] = Math.log(sigma0);
-  let current = logPosterior(theta);
-
-  // Laplace covariance of ρ: (JᵀJ/σ² + prior precision)⁻¹; log σ: 1/(2n).
-  const precision = new Float64Array(p * p);
+  // Non-centred parametrisation: ρ = ρ_LS + R(σ)·η with R(σ)R(σ)ᵀ = (JᵀJ/σ² + prior precision)⁻¹, the Laplace
+  // covariance of ρ given σ (J at ρ_LS). The sampler walks on (η, log σ). With few points σ is barely determined
+  // and a centred sampler falls into the σ → 0 funnel (near-interpolating curves, falsely certain extrapolations);
+  // here a move of σ rescales ρ's spread with it, so the chain sees the whole posterior.
+  const jtj = new Float64Array(p * p);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < p; j++) {
-      for (let k = 0; k < p; k++) precision[j * p + k]! += (ls.jacobian[i * p + j]! * ls.jacobian[i * p + k]!) / (sigma0 * sigma0);
+      for (let k = 0; k < p; k++) jtj[j * p + k]! += ls.jacobian[i * p + j]! * ls.jacobian[i * p + k]!;
     }
   }
-  for (let j = 0; j < p; j++) precision[j * p + j]! += priorPrecision;
-  const covRho = choleskyInverse(choleskyWithJitter(precision, p), p);
-  const cov = new Float64Array(d * d);
-  for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) cov[j * d + k] = covRho[j * p + k]!;
-  cov[p * d + p] = 1 / (2 * Math.max(1, n));
-  const chol = choleskyWithJitter(cov, d);
+  const precision = new Float64Array(p * p);
+  const offset = new Float64Array(p);
+  /** ρ for (η, log σ) into `out`; returns log|det R(σ)| (the Jacobian of the change of variables). */
+  const rhoOf = (eta: Float64Array, logSigma: number, out: Float64Array): number => {
+    const sigma2 = Math.exp(2 * logSigma);
+    for (let j = 0; j < p * p; j++) precision[j] = jtj[j]! / sigma2;
+    for (let j = 0; j < p; j++) precision[j * p + j]! += priorPrecision[j]!;
+    const l = choleskyWithJitter(precision, p);
+    solveUpperTransposed(l, p, eta, offset);
+    let logDet = 0;
+    for (let j = 0; j < p; j++) {
+      out[j] = prior[j]! + offset[j]!;
+      logDet -= Math.log(l[j * p + j]!);
+    }
+    return logDet;
+  };
+  const logTarget = (eta: Float64Array, logSigma: number, rhoOut: Float64Array): number => {
+    if (!Number.isFinite(logSigma) || logSigma < -40 || logSigma > 10) return -Infinity;
+    const logDet = rhoOf(eta, logSigma, rhoOut);
+    return logPosterior(sumSquares(model, rhoOut, z, y), logPrior(rhoOut), logSigma) + logDet;
+  };
 
-  let logScale = Math.log(2.38 / Math.sqrt(d));
+  const eta = new Float64Array(p);
+  const rho = new Float64Array(p);
+  let logSigma = Math.log(Math.max(Math.sqrt((ls.mse * n) / Math.max(1, n - 1)), 1e-10));
+  let current = logTarget(eta, logSigma, rho);
+  let logScaleEta = Math.log(2.38 / Math.sqrt(p));
+  let logScaleSigma = Math.log(1 / Math.sqrt(2 * Math.max(1, n)));
+
   const samples = new Float64Array(numSamples * p);
-  const proposal = new Float64Array(d);
-  const eps = new Float64Array(d);
+  const candidateEta = new Float64Array(p);
+  const candidateRho = new Float64Array(p);
   let accepted = 0;
   for (let it = 0; it < numWarmup + numSamples; it++) {
-    const scale = Math.exp(logScale);
-    for (let j = 0; j < d; j++) eps[j] = rng.normal();
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let k = 0; k <= j; k++) s += chol[j * d + k]! * eps[k]!;
-      proposal[j] = theta[j]! + scale * s;
+    // η | σ
+    const scaleEta = Math.exp(logScaleEta);
+    for (let j = 0; j < p; j++) candidateEta[j] = eta[j]! + scaleEta * rng.normal();
+    const proposedEta = logTarget(candidateEta, logSigma, candidateRho);
+    const acceptEta = Number.isFinite(proposedEta) && Math.log(rng.next()) < proposedEta - current;
+    if (acceptEta) {
+      eta.set(candidateEta);
+      rho.set(candidateRho);
+      current = proposedEta;
     }
-    const candidate = logPosterior(proposal);
-    const accept = Number.isFinite(candidate) && Math.log(rng.next()) < candidate - current;
-    if (accept) {
-      theta.set(proposal);
-      current = candidate;
+    // log σ | η (ρ moves with σ through R(σ))
+    const candidateLogSigma = logSigma + Math.exp(logScaleSigma) * rng.normal();
+    const proposedSigma = logTarget(eta, candidateLogSigma, candidateRho);
+    const acceptSigma = Number.isFinite(proposedSigma) && Math.log(rng.next()) < proposedSigma - current;
+    if (acceptSigma) {
+      logSigma = candidateLogSigma;
+      rho.set(candidateRho);
+      current = proposedSigma;
     }
     if (it < numWarmup) {
-      // Robbins–Monro step towards the 0.234 acceptance rate of random-walk Metropolis.
-      logScale += ((accept ? 1 : 0) - 0.234) / Math.sqrt(it + 1);
+      // Robbins–Monro steps towards the usual random-walk acceptance rates.
+      const gain = 1 / Math.sqrt(it + 1);
+      logScaleEta += gain * ((acceptEta ? 1 : 0) - 0.3);
+      logScaleSigma += gain * ((acceptSigma ? 1 : 0) - 0.44);
     } else {
-      if (accept) accepted++;
-      samples.set(theta.subarray(0, p), (it - numWarmup) * p);
+      if (acceptEta) accepted++;
+      samples.set(rho, (it - numWarmup) * p);
     }
   }
   return new BayesianCurveFit(model, samples, numSamples, prior, ls.mse, numSamples > 0 ? accepted / numSamples : 0);
+}
+
+/** Solve Lᵀ x = b for x (L lower triangular, row-major): x ~ N(0, (L Lᵀ)⁻¹) when b ~ N(0, I). */
+function solveUpperTransposed(l: Float64Array, p: number, b: Float64Array, x: Float64Array): void {
+  for (let i = p - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let k = i + 1; k < p; k++) s -= l[k * p + i]! * x[k]!;
+    x[i] = s / l[i * p + i]!;
+  }
 }

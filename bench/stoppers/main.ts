@@ -1,0 +1,142 @@
+// npm run bench:stoppers — early discarding on recorded learning curves (Egele et al. 2024, "The Unreasonable
+// Effectiveness of Early Discarding"): for each policy, epochs consumed and regret of the final choice over 10
+// seeds, then the speed of the Bayesian curve fit. Options: --seeds N, --configs N, --policies a,b, --no-fit-speed.
+
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  ConstantStopper,
+  IdleStopper,
+  LCModelStopper,
+  MedianStopper,
+  SuccessiveHalvingStopper,
+  curveModel,
+  fitBayesianCurve,
+  type CurveModelName,
+  type Stopper,
+} from '../../client/stopper/index.js';
+import { CURVES_URL, type RecordedCurves } from './curves.js';
+import { replay, sampleOrder } from './replay.js';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '10' },
+    configs: { type: 'string', default: '100' },
+    policies: { type: 'string' },
+    'no-fit-speed': { type: 'boolean', default: false },
+  },
+});
+const numSeeds = Number(values.seeds);
+const numConfigs = Number(values.configs);
+
+const data = JSON.parse(readFileSync(CURVES_URL, 'utf8')) as RecordedCurves;
+const maxSteps = data.maxSteps;
+
+const policies: { name: string; make: (seed: number) => Stopper }[] = [
+  { name: 'no stopping', make: () => new IdleStopper({ maxSteps }) },
+  { name: 'constant i=1', make: () => new ConstantStopper({ maxSteps, stopStep: 1 }) },
+  { name: 'constant i=3', make: () => new ConstantStopper({ maxSteps, stopStep: 3 }) },
+  { name: 'constant i=10', make: () => new ConstantStopper({ maxSteps, stopStep: 10 }) },
+  { name: 'sha', make: () => new SuccessiveHalvingStopper({ maxSteps }) },
+  { name: 'median', make: () => new MedianStopper({ maxSteps }) },
+  { name: 'lce', make: (seed) => new LCModelStopper({ maxSteps, seed }) },
+];
+const selected = values.policies ? policies.filter((p) => values.policies!.split(',').includes(p.name.split(' ')[0]!)) : policies;
+
+interface Row {
+  steps: number[];
+  regret: number[];
+  seconds: number;
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const stderr = (xs: number[]) => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) / xs.length);
+};
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+
+console.log(`# Early discarding on recorded curves (${data.tasks.map((t) => `${t.name}: ${t.curves.length} configs`).join(', ')};`);
+console.log(`# ${maxSteps} epochs max; ${numConfigs} configs sampled per seed, ${numSeeds} seeds; node ${process.version}; load ${loadavg()[0]!.toFixed(1)})`);
+console.log('# regret = best final test accuracy among the sampled configs − final test accuracy of the chosen one');
+
+const summary = new Map<string, { stepsRatio: number[]; regret: number[] }>();
+for (const task of data.tasks) {
+  const rows = new Map<string, Row>();
+  for (const policy of selected) {
+    const row: Row = { steps: [], regret: [], seconds: 0 };
+    const started = performance.now();
+    for (let seed = 0; seed < numSeeds; seed++) {
+      const result = replay(task, sampleOrder(task, seed, numConfigs), policy.make(seed));
+      row.steps.push(result.steps);
+      row.regret.push(result.regret);
+    }
+    row.seconds = (performance.now() - started) / 1000;
+    rows.set(policy.name, row);
+  }
+  const base = rows.get('no stopping');
+  console.log(`\n## ${task.name}\n`);
+  console.log(`| ${pad('policy', 13)} | ${lpad('epochs', 7)} | ${lpad('vs none', 7)} | ${lpad('regret (mean ± s.e.)', 20)} | ${lpad('replay s', 8)} |`);
+  console.log(`|${'-'.repeat(15)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(22)}|${'-'.repeat(10)}|`);
+  for (const [name, row] of rows) {
+    const steps = mean(row.steps);
+    const ratio = base ? steps / mean(base.steps) : NaN;
+    const regret = `${mean(row.regret).toFixed(4)} ± ${stderr(row.regret).toFixed(4)}`;
+    console.log(`| ${pad(name, 13)} | ${lpad(steps.toFixed(0), 7)} | ${lpad(ratio.toFixed(3), 7)} | ${lpad(regret, 20)} | ${lpad(row.seconds.toFixed(1), 8)} |`);
+    const s = summary.get(name) ?? { stepsRatio: [], regret: [] };
+    s.stepsRatio.push(ratio);
+    s.regret.push(...row.regret);
+    summary.set(name, s);
+  }
+}
+
+if (data.tasks.length > 1 && summary.has('no stopping')) {
+  const noneRegret = mean(summary.get('no stopping')!.regret);
+  console.log(`\n## all tasks (mean of epoch ratios; regret over all task × seed pairs)\n`);
+  console.log(`| ${pad('policy', 13)} | ${lpad('vs none', 7)} | ${lpad('regret', 7)} | ${lpad('Δ regret vs none', 16)} |`);
+  console.log(`|${'-'.repeat(15)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(18)}|`);
+  for (const [name, s] of summary) {
+    const r = mean(s.regret);
+    console.log(`| ${pad(name, 13)} | ${lpad(mean(s.stepsRatio).toFixed(3), 7)} | ${lpad(r.toFixed(4), 7)} | ${lpad((r - noneRegret >= 0 ? '+' : '') + (r - noneRegret).toFixed(4), 16)} |`);
+  }
+  for (const name of ['sha', 'lce']) {
+    const s = summary.get(name);
+    if (!s) continue;
+    const r = mean(s.regret);
+    const stepsOk = mean(s.stepsRatio) <= 1 / 3;
+    const regretOk = r <= noneRegret * 1.05;
+    console.log(
+      `target ${name}: epochs ≤ 1/3 of none: ${stepsOk ? 'yes' : 'NO'} (${mean(s.stepsRatio).toFixed(3)}); ` +
+        `regret ≤ 1.05 × none: ${regretOk ? 'yes' : 'NO'} (${r.toFixed(4)} vs ${noneRegret.toFixed(4)})`,
+    );
+  }
+}
+
+if (!values['no-fit-speed']) {
+  // Time of one Bayesian fit (least squares + 200 warm-up + 1000 posterior samples) on real recorded curves.
+  const families: CurveModelName[] = ['mmf4', 'pow3', 'exp4', 'janoschek4', 'weibull4', 'ilog2', 'hill3', 'logpow3', 'vapor3', 'lin2'];
+  const curves = data.tasks.flatMap((t) => t.curves.slice(0, 10).map((c) => c.validation));
+  console.log(`\n## Bayesian curve fit time (ms; median and 90th percentile over ${curves.length} recorded curves)\n`);
+  const sizes = [10, 25, 50];
+  console.log(`| ${pad('model', 10)} | ${sizes.map((n) => lpad(`n=${n} median`, 12) + ' | ' + lpad(`n=${n} p90`, 9)).join(' | ')} |`);
+  console.log(`|${'-'.repeat(12)}|${sizes.map(() => `${'-'.repeat(14)}|${'-'.repeat(11)}`).join('|')}|`);
+  for (const name of families) {
+    const model = curveModel(name)!;
+    const cells: string[] = [];
+    for (const n of sizes) {
+      const z = Array.from({ length: n }, (_, i) => i + 1);
+      fitBayesianCurve(model, z, curves[0]!.slice(0, n), 0); // warm the JIT
+      const times: number[] = [];
+      curves.forEach((y, i) => {
+        const started = performance.now();
+        fitBayesianCurve(model, z, y.slice(0, n), i);
+        times.push(performance.now() - started);
+      });
+      times.sort((a, b) => a - b);
+      cells.push(lpad(times[Math.floor(times.length / 2)]!.toFixed(1), 12) + ' | ' + lpad(times[Math.floor(times.length * 0.9)]!.toFixed(1), 9));
+    }
+    console.log(`| ${pad(name, 10)} | ${cells.join(' | ')} |`);
+  }
+}
