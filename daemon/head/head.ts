@@ -87,6 +87,7 @@ interface NodeState {
   idle: string[];
   /** Tasks placed here (resources held) that wait for a free worker. */
   waiting: TaskRecord[];
+  /** Generic (task) workers asked for and not connected yet. */
   starting: number;
   startFailures: number;
   lastStartError?: string;
@@ -499,7 +500,8 @@ export class Head {
     const w: WorkerState = { workerId, nodeId: node.nodeId, actorId: actor?.actorId, state: 'starting' };
     this.workers.set(workerId, w);
     node.workers.add(workerId);
-    node.starting++;
+    // Only generic workers count: an actor's own worker never serves queued tasks.
+    if (!actor) node.starting++;
     const env: Record<string, string> = {};
     if (actor && actor.gpuIds.length) env.CUDA_VISIBLE_DEVICES = actor.gpuIds.join(',');
     w.startTimer = setTimeout(() => {
@@ -515,7 +517,7 @@ export class Head {
   private onWorkerConnected(w: WorkerState, peer: Peer): void {
     const node = this.nodes.get(w.nodeId)!;
     if (w.startTimer) clearTimeout(w.startTimer);
-    node.starting--;
+    if (!w.actorId) node.starting--;
     node.startFailures = 0;
     w.peer = peer;
     w.pid = peer.pid;
@@ -681,7 +683,7 @@ export class Head {
       node.workers.delete(w.workerId);
       node.idle = node.idle.filter((id) => id !== w.workerId);
       if (wasStarting) {
-        node.starting--;
+        if (!w.actorId) node.starting--;
         node.startFailures++;
         node.lastStartError = reason;
       }
