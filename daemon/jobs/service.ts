@@ -12,13 +12,13 @@ import { registerHeadService, type HeadServiceContext } from '../head/services.j
 import { JobManager } from './manager.js';
 import { ensureUnpacked, parsePackageUri, storePackage } from './packages.js';
 import { startJobServer } from './server.js';
+import { PACKAGE_KV_PREFIX, WORKING_DIR_CACHE } from './working-dir.js';
 
-export const PACKAGE_KV_PREFIX = 'dhts:pkg:';
 export const JOBS_ADDRESS_FILE = 'jobs_address';
 
 export async function startJobService(context: HeadServiceContext, options: { port?: number } = {}) {
   const packagesDir = join(context.tempDir, 'packages');
-  const unpackRoot = join(context.tempDir, 'runtime_resources', 'working_dir');
+  const unpackRoot = join(context.tempDir, WORKING_DIR_CACHE);
   const packagePath = (hash: string) => join(packagesDir, `${hash}.tar.gz`);
   const manager = new JobManager({
     tempDir: context.tempDir,

@@ -25,10 +25,16 @@ type Constructor = new (...args: unknown[]) => Record<string, unknown>;
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
+/** Maps a module URL to the one to import on this node (working-dir packages: daemon/jobs/working-dir.ts). */
+let moduleResolver: (url: string) => Promise<string> = async (url) => url;
+export function setModuleResolver(resolver: (url: string) => Promise<string>): void {
+  moduleResolver = resolver;
+}
+
 async function loadExport(ref: ExportRef): Promise<unknown> {
   let mod = modules.get(ref.module);
   if (!mod) {
-    mod = import(ref.module) as Promise<Record<string, unknown>>;
+    mod = moduleResolver(ref.module).then((url) => import(url) as Promise<Record<string, unknown>>);
     modules.set(ref.module, mod);
     mod.catch(() => modules.delete(ref.module));
   }

@@ -8,7 +8,8 @@ import type { WorkerInit } from '../agent/agent.js';
 import { CoreClient } from '../../client/runtime/core.js';
 import { makeActorHandle } from '../../client/runtime/remote.js';
 import { setRuntime } from '../../client/runtime/state.js';
-import { Executor } from './executor.js';
+import { Executor, setModuleResolver } from './executor.js';
+import { kvPackageFetcher, localizeModuleUrl } from '../jobs/working-dir.js';
 
 function waitForInit(): Promise<WorkerInit> {
   return new Promise((resolve, reject) => {
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   });
   core.actorHandleFactory = (actorId, className) => makeActorHandle(actorId, className);
   setRuntime({ core, isWorker: true });
+  const fetchPackage = kvPackageFetcher(async (key) => (await core.request('kvGet', { key })) as Uint8Array | string | null);
+  setModuleResolver((url) => localizeModuleUrl(url, { tempDir: init.tempDir, fetch: fetchPackage }));
   new Executor(core, init.workerId, init.nodeId);
   core.onClose(() => process.exit(0));
   process.on('uncaughtException', (e) => {

@@ -50,8 +50,9 @@ t.test('launcher on three SSH hosts: up, drivers, jobs, a lost worker, down', as
   const net = await createNetwork({ hosts: 3 });
   const ssh = await startSshd(net);
   const dir = mkdtempSync(join(tmpdir(), 'dhts-launch-'));
-  const print = (line: string) => lines.push(line);
+  const print = (line: string) => (lines.push(line), allLines.push(line));
   const lines: string[] = [];
+  const allLines: string[] = [];
   let launcher: ClusterLauncher | undefined;
   t.teardown(async () => {
     await launcher?.close().catch(() => {});
@@ -67,7 +68,7 @@ provider: {type: local, head_ip: ${h0.ip}, worker_ips: [${workers.join(', ')}]}
 auth: {ssh_user: ${ssh.user}, ssh_private_key: ${ssh.privateKeyPath}}
 dhts_command: ${process.execPath} ${CLI}
 temp_dir: ${join(dir, 'nodes')}
-ssh: {connect_timeout_s: 2, retries: 1, wait_for_ssh_s: 1}
+ssh: {connect_timeout_s: 5, retries: 2, wait_for_ssh_s: 3}
 env: {DHTS_TEST_MARK: e2e}
 setup_commands: ['echo setting up on $DHTS_NODE_IP']
 head_start_commands: ['dhts stop', 'dhts start --head --port=$DHTS_PORT --num-cpus=1 --node-timeout-ms=1500']
@@ -80,7 +81,7 @@ worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 -
   const failed = await launcher.up().then(() => undefined, (e: unknown) => e);
   t.ok(failed instanceof HostsFailedError, 'up fails');
   const failures = (failed as HostsFailedError).failures;
-  t.same([...failures.keys()], [`worker ${unreachable}`], 'only the unreachable host failed');
+  t.same([...failures.keys()], [`worker ${unreachable}`], `only the unreachable host failed: ${(failed as Error).message}`);
   t.ok(failures.get(`worker ${unreachable}`) instanceof SshUnreachableError);
   t.match((failed as Error).message, new RegExp(`worker ${unreachable.replace(/\./g, '\\.')}: cannot reach`));
   t.ok(lines.some((l) => l === `(worker ${h1.ip}) setting up on ${h1.ip}`), 'setup output is prefixed with the host');
@@ -111,14 +112,15 @@ worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 -
 
   // 4. An SDK driver through exec (DHTS_ADDRESS and DHTS_TOKEN come from the launcher).
   const tasks = join(dir, 'tasks.mjs');
-  writeFileSync(tasks, 'export function where() { return process.env.DHTS_NODE_IP; }\n');
+  writeFileSync(tasks, 'export function where() { return `${process.env.DHTS_NODE_IP}|${process.env.DHTS_TEST_MARK}`; }\n');
   writeFileSync(
     join(dir, 'driver.mjs'),
     `import { init, remote, get, shutdown } from '${SDK}';
 await init({ address: 'auto' });
 const where = remote(${JSON.stringify(pathToFileURL(tasks).href)}, 'where', { schedulingStrategy: 'SPREAD' });
 const ips = await get(Array.from({ length: 12 }, () => where.remote()));
-console.log('ips=' + [...new Set(ips)].sort().join(','));
+console.log('ips=' + [...new Set(ips.map((s) => s.split('|')[0]))].sort().join(','));
+console.log('env=' + [...new Set(ips.map((s) => s.split('|')[1]))].join(','));
 await shutdown();
 `,
   );
@@ -128,6 +130,16 @@ await shutdown();
   const ipsLine = lines.find((l) => l.startsWith('ips='));
   t.ok(ipsLine, 'the driver printed where its tasks ran');
   t.ok(ipsLine!.split('=')[1]!.split(',').filter((ip) => ip === h1.ip || ip === h2.ip).length >= 1, `tasks ran on worker hosts: ${ipsLine}`);
+  t.ok(lines.includes('env=e2e'), "the config's env reaches the workers");
+
+  // rsync-up / rsync-down / submit (Ray's semantics: copy the script to the head's home, run it there).
+  writeFileSync(join(dir, 'payload.txt'), 'payload\n');
+  await launcher.rsyncUp(join(dir, 'payload.txt'), join(dir, 'up', 'payload.txt'), { nodeIp: h1.ip });
+  await launcher.rsyncDown(join(dir, 'up', 'payload.txt'), join(dir, 'down.txt'), { nodeIp: h1.ip });
+  t.equal(readFileSync(join(dir, 'down.txt'), 'utf8'), 'payload\n');
+  lines.length = 0;
+  t.equal(await launcher.submit(join(dir, 'driver.mjs')), 0, lines.join('\n'));
+  t.ok(lines.some((l) => l.startsWith('ips=')), 'submit ran the driver on the head');
 
   // 5. A submitted job whose modules travel in its working dir.
   const project = join(dir, 'project');
@@ -144,7 +156,7 @@ const objective = remote(new URL('./lib/objective.mjs', import.meta.url), 'objec
 const results = await get([0, 1, 2, 3, 4, 5].map((x) => objective.remote(x)));
 console.log('best=' + Math.max(...results.map((r) => r.y)));
 console.log('ignored-file-shipped=' + existsSync('big.bin'));
-console.log('module-urls=' + [...new Set(results.map((r) => r.url.includes('/runtime_resources/working_dir/')))].join(','));
+console.log('module-urls=' + JSON.stringify(results.map((r) => [r.ip, r.url])));
 await shutdown();
 `,
   );
@@ -154,7 +166,23 @@ await shutdown();
   t.equal(info.status, 'SUCCEEDED', `${info.message}\n${logs}`);
   t.match(logs, /best=10\n/);
   t.match(logs, /ignored-file-shipped=false\n/, '.gitignore is honoured');
-  t.match(logs, /module-urls=true\n/, 'workers imported the module from an unpacked working dir');
+  const urls = JSON.parse(/module-urls=(.*)\n/.exec(logs)![1]!) as [string, string][];
+  t.ok(urls.some(([ip]) => ip !== h0.ip), 'some evaluations ran on worker hosts');
+  for (const [ip, url] of urls) {
+    t.match(url, new RegExp(`/e2e/${ip.replace(/\./g, '\\.')}/runtime_resources/working_dir/[0-9a-f]{64}/lib/objective\\.mjs$`), `the module was imported from ${ip}'s own unpacked copy`);
+  }
+
+  // The job CLI, with address and token taken from the cluster config.
+  const cfgFile = join(dir, 'e2e.yaml');
+  writeFileSync(cfgFile, yaml([h1.ip, h2.ip]));
+  const cliEnv = { ...process.env, DHTS_HOME: join(dir, 'state') };
+  const submitted = await run(process.execPath, [CLI, 'job', 'submit', '--cluster-config', cfgFile, '--env', 'GREETING=hi', '--', 'sh', '-c', 'echo "$GREETING from the job"'], { env: cliEnv });
+  t.equal(submitted.stdout, 'hi from the job\n', 'submit follows the log until the end');
+  t.match(submitted.stderr, /Job 'dhtssubmit_\w+' succeeded/);
+  const listed = await run(process.execPath, [CLI, 'job', 'list', '--cluster-config', cfgFile], { env: cliEnv });
+  t.match(listed.stdout, /SUCCEEDED\s+sh -c 'echo "\$GREETING from the job"'/);
+  const failedJob = await run(process.execPath, [CLI, 'job', 'submit', '--cluster-config', cfgFile, '--', 'exit 7'], { env: cliEnv }).then(() => 0, (e: { code: number }) => e.code);
+  t.equal(failedJob, 1, 'a failed job makes `dhts job submit` exit 1');
 
   // 6. A wrong token is refused by the head's job API.
   const intruder = new JobClient({ address: launcher.jobsAddress, token: 'not-the-token' });
@@ -193,6 +221,9 @@ await shutdown();
     t.same(left, [], `nothing left on ${h.name}`);
   }
   t.same(readdirSync(join(dir, 'nodes', 'e2e', h1.ip)).filter((f) => f === 'token'), [], 'token files removed');
+  t.notOk(allLines.some((l) => l.includes(token)), 'the token never appeared in the launcher output');
+  const logDir = join(dir, 'nodes', 'e2e', h0.ip, 'logs');
+  t.notOk(readdirSync(logDir).some((f) => readFileSync(join(logDir, f), 'utf8').includes(token)), 'nor in the head node logs');
 });
 
 t.test('dhts up with a bad config exits 1 naming file, line and field', async (t) => {
