@@ -7,22 +7,27 @@ export const FIXTURES = new URL('./fixtures/objectives.js', import.meta.url);
 type T = TapTest;
 
 export async function contractSuite(t: T, method: EvaluatorMethod, extra: EvaluatorOptions = {}): Promise<void> {
-  async function runOne(exportName: string, parameters: Record<string, number>, options: { timeoutMs?: number; killGraceMs?: number; stopAtStep?: number } = {}): Promise<{ result: JobResult; elapsed: number }> {
-    const evaluator = await Evaluator.create(FIXTURES, exportName, { ...extra, method, numWorkers: 1, timeoutMs: options.timeoutMs, killGraceMs: options.killGraceMs ?? 300 });
-    try {
-      if (options.stopAtStep !== undefined) {
-        const at = options.stopAtStep;
-        evaluator.setStopHandler((_id, step) => (step >= at ? { stop: true, reason: `test: step ${at}` } : { stop: false }));
-      }
-      const start = Date.now();
-      evaluator.submit([{ id: '0', parameters }]);
-      const results = await evaluator.gather();
-      t.equal(results.length, 1);
-      return { result: results[0]!, elapsed: Date.now() - start };
-    } finally {
-      await evaluator.close();
-    }
+  // Two evaluators serve the whole suite (workers are reused across cases, as in a search); the second one has a
+  // per-evaluation timeout.
+  const grace = 300;
+  const plain = await Evaluator.create(FIXTURES, 'dispatch', { ...extra, method, numWorkers: 1, killGraceMs: grace });
+  let timed: Evaluator | undefined;
+  let nextId = 0;
+  async function runOne(fn: string, parameters: Record<string, number>, options: { timeoutMs?: number; stopAtStep?: number } = {}): Promise<{ result: JobResult; elapsed: number }> {
+    if (options.timeoutMs !== undefined) timed ??= await Evaluator.create(FIXTURES, 'dispatch', { ...extra, method, numWorkers: 1, killGraceMs: grace, timeoutMs: options.timeoutMs });
+    const evaluator = options.timeoutMs !== undefined ? timed! : plain;
+    const at = options.stopAtStep;
+    evaluator.setStopHandler(at === undefined ? undefined : (_id, step) => (step >= at ? { stop: true, reason: `test: step ${at}` } : { stop: false }));
+    const start = Date.now();
+    evaluator.submit([{ id: String(nextId++), parameters: { ...parameters, fn } as unknown as Record<string, number> }]);
+    const results = await evaluator.gather();
+    t.equal(results.length, 1);
+    return { result: results[0]!, elapsed: Date.now() - start };
   }
+  t.teardown(async () => {
+    await plain.close();
+    await timed?.close();
+  });
   await t.test('success returns the objective with timestamps in order', async (t) => {
     const { result } = await runOne('double', { x: 21 });
     t.equal(result.objective, 42);
@@ -42,11 +47,11 @@ export async function contractSuite(t: T, method: EvaluatorMethod, extra: Evalua
     t.equal(failed.result.failure, 'F_oom');
     const multi = await runOne('metadata', { x: 2 });
     t.same(multi.result.objective, [2, -2]);
-    t.same(multi.result.metadata, { note: 'hi', id: '0' });
+    t.same(multi.result.metadata, { note: 'hi', id: multi.result.id });
   });
   await t.test('timeout stops the evaluation and records it as CANCELLED', async (t) => {
     const fn = method === 'serial' ? 'deaf' : 'busy';
-    const { result, elapsed } = await runOne(fn, { ms: 20_000 }, { timeoutMs: 300, killGraceMs: 200 });
+    const { result, elapsed } = await runOne(fn, { ms: 20_000 }, { timeoutMs: 300 });
     t.equal(result.status, 'CANCELLED');
     t.equal(result.objective, null);
     t.match(result.error, /timed out/);
@@ -65,7 +70,7 @@ export async function contractSuite(t: T, method: EvaluatorMethod, extra: Evalua
     t.same(cut.result.metadata, { steps: 3 });
   });
   await t.test('a run that ignores its stop is killed after the grace period; objective = last record', async (t) => {
-    const { result, elapsed } = await runOne('stubborn', {}, { stopAtStep: 2, killGraceMs: 300 });
+    const { result, elapsed } = await runOne('stubborn', {}, { stopAtStep: 2 });
     t.equal(result.stopped, true);
     t.equal(result.objective, 8);
     t.equal(result.budget, 2);
@@ -74,22 +79,13 @@ export async function contractSuite(t: T, method: EvaluatorMethod, extra: Evalua
   if (method !== 'serial') {
     // A crash of the process (or thread) that runs the evaluation; serial runs in the search's own process.
     await t.test('a crash of the worker is a failed evaluation and the worker is replaced', async (t) => {
-      const evaluator = await Evaluator.create(FIXTURES, 'crash', { ...extra, method, numWorkers: 1 });
-      const after = await Evaluator.create(FIXTURES, 'double', { ...extra, method, numWorkers: 1 });
-      try {
-        evaluator.submit([{ id: '0', parameters: {} }, { id: '1', parameters: {} }]);
-        const got: JobResult[] = [];
-        while (got.length < 2) got.push(...(await evaluator.gather()));
-        for (const r of got) {
-          t.equal(r.status, 'FAILED');
-          t.match(r.error, /exited|died/);
-        }
-        after.submit([{ id: '2', parameters: { x: 1 } }]);
-        t.equal((await after.gather())[0]!.objective, 2);
-      } finally {
-        await evaluator.close();
-        await after.close();
+      for (const _ of [0, 1]) {
+        const { result } = await runOne('crash', {});
+        t.equal(result.status, 'FAILED');
+        t.match(result.error, /exited|died/);
       }
+      const { result } = await runOne('double', { x: 1 });
+      t.equal(result.objective, 2, 'the worker was replaced');
     });
   }
 }
