@@ -36,7 +36,7 @@ t.test('least squares recovers every family from a noiseless curve', async (t) =
     const model = curveModel(name)!;
     const truth = TRUTH[name];
     const y = Z50.map((z) => model.f(z, truth));
-    const fit = fitLeastSquares(model, Z50, y, new SeededRandom(1));
+    const fit = fitLeastSquares(model, Z50, y, new SeededRandom(1), { ridge: 0 });
     const error = Math.max(...truth.map((v, j) => Math.abs(fit.rho[j]! - v) / Math.max(1, Math.abs(v))));
     t.ok(error < 1e-6, `${name}: max relative parameter error ${error.toExponential(2)}`);
     t.ok(fit.mse < 1e-20, `${name}: mse ${fit.mse.toExponential(2)}`);
@@ -83,7 +83,7 @@ t.test('lce: a run whose extrapolation is surely below the best is stopped at it
   t.equal(lce.bestFinishedObjective, best);
   const low = runToEnd(lce, 'b', saturating(0.3, 0.6, 3));
   t.equal(low.stoppedAt, 4, 'fitted from minObsToFitLcModel = 4 points');
-  t.match(low.reason, /^lce: P\(value at step 50 ≤ best 0\.9245\) = 1\.000 > 0\.9$/);
+  t.match(low.reason, /^lce: P\(value at step 50 ≤ best 0\.9245\) = 0\.99\d > 0\.9$/);
   // Slower start but a higher final value (0.945 at step 50): it must go on to the end.
   t.equal(runToEnd(lce, 'c', saturating(0.2, 0.99, 3)).stoppedAt, 50);
   t.ok(lce.fitCount > 40);
@@ -92,7 +92,7 @@ t.test('lce: a run whose extrapolation is surely below the best is stopped at it
 t.test('lce: before any run finished, the run is compared with its own best', async (t) => {
   const lce = new LCModelStopper({ maxSteps: 50, seed: 1 });
   const declining = runToEnd(lce, 'a', (s) => 0.9 - 0.01 * s);
-  t.equal(declining.stoppedAt, 4);
+  t.equal(declining.stoppedAt, 5, 'four points leave the extrapolation too uncertain, five do not');
   t.match(declining.reason, /best 0\.89\)/);
 });
 

@@ -15,6 +15,12 @@ export interface LeastSquaresOptions {
   maxIterations?: number;
   /** Stop restarting once the mean squared error is below this (default 1e-12). */
   goodEnoughMse?: number;
+  /**
+   * Weight of a weak pull towards the family's first data-driven guess, per unit of max(1, |guess_j|)
+   * (default 1e-6). With about as many points as parameters, least squares otherwise runs off to degenerate
+   * curves (a step at the last point, parameters of size 1e9) whose extrapolations are meaningless.
+   */
+  ridge?: number;
 }
 
 export interface LeastSquaresFit {
@@ -54,18 +60,35 @@ function jacobianAt(model: CurveModel, rho: Float64Array, z: ArrayLike<number>, 
   return true;
 }
 
+/** A weak Gaussian pull of the parameters towards `center`, in units of max(1, |center_j|). */
+interface Ridge {
+  center: ArrayLike<number>;
+  weight: number;
+}
+
+function ridgeCost(rho: ArrayLike<number>, ridge: Ridge): number {
+  let c = 0;
+  for (let j = 0; j < rho.length; j++) {
+    const scale = Math.max(1, Math.abs(ridge.center[j]!));
+    c += ((rho[j]! - ridge.center[j]!) / scale) ** 2;
+  }
+  return ridge.weight * c;
+}
+
 function levenbergMarquardt(
   model: CurveModel,
   start: ArrayLike<number>,
   z: ArrayLike<number>,
   y: ArrayLike<number>,
   maxIterations: number,
+  ridge: Ridge,
   abandonAbove = Infinity,
 ): { rho: Float64Array; cost: number } {
+  const objective = (r: ArrayLike<number>) => sumSquares(model, r, z, y) + ridgeCost(r, ridge);
   const n = z.length;
   const p = model.numParams;
   let rho = Float64Array.from(start);
-  let cost = sumSquares(model, rho, z, y);
+  let cost = objective(rho);
   if (!Number.isFinite(cost)) return { rho, cost: Infinity };
   const jac = new Float64Array(n * p);
   const a = new Float64Array(p * p);
@@ -87,6 +110,11 @@ function levenbergMarquardt(
         for (let k = 0; k <= j; k++) a[j * p + k]! += jij * jac[i * p + k]!;
       }
     }
+    for (let j = 0; j < p; j++) {
+      const scale2 = Math.max(1, Math.abs(ridge.center[j]!)) ** 2;
+      a[j * p + j]! += ridge.weight / scale2;
+      g[j]! += (ridge.weight * (rho[j]! - ridge.center[j]!)) / scale2;
+    }
     for (let j = 0; j < p; j++) for (let k = 0; k < j; k++) a[k * p + j] = a[j * p + k]!;
     let improved = false;
     while (lambda < 1e12) {
@@ -96,7 +124,7 @@ function levenbergMarquardt(
       const negG = g.map((v) => -v);
       const delta = choleskySolve(l, p, negG);
       for (let j = 0; j < p; j++) candidate[j] = rho[j]! + delta[j]!;
-      const newCost = sumSquares(model, candidate, z, y);
+      const newCost = objective(candidate);
       if (newCost < cost) {
         const reduction = (cost - newCost) / Math.max(cost, 1e-300);
         let stepNorm = 0;
@@ -131,14 +159,15 @@ export function fitLeastSquares(
   const guesses = (Array.isArray(raw[0]) ? raw : [raw]) as number[][];
   let best: { rho: Float64Array; cost: number } = { rho: Float64Array.from(guesses[0]!), cost: Infinity };
   const trials = Math.max(restarts, guesses.length);
+  const ridge: Ridge = { center: guesses[0]!, weight: options.ridge ?? 1e-6 };
   for (let trial = 0; trial < trials; trial++) {
     const start = trial < guesses.length ? guesses[trial]! : Array.from({ length: p }, () => rng.normal());
     const guessed = trial < guesses.length;
-    const fit = levenbergMarquardt(model, start, z, y, guessed ? maxIterations : Math.min(maxIterations, 60), guessed ? Infinity : 4 * best.cost);
+    const fit = levenbergMarquardt(model, start, z, y, guessed ? maxIterations : Math.min(maxIterations, 60), ridge, guessed ? Infinity : 4 * best.cost);
     if (fit.cost < best.cost) best = fit;
     if (best.cost / n < goodEnough) break;
   }
   const jacobian = new Float64Array(n * p);
   if (!jacobianAt(model, best.rho, z, jacobian)) jacobian.fill(0);
-  return { rho: best.rho, mse: best.cost / n, jacobian };
+  return { rho: best.rho, mse: sumSquares(model, best.rho, z, y) / n, jacobian };
 }
