@@ -19,7 +19,7 @@ import {
 } from '../../protocol/index.js';
 import { CoreClient } from './core.js';
 import { ObjectRef } from './object-ref.js';
-import { isActorHandle, makeActorHandle, type ActorHandle } from './remote.js';
+import { isActorHandle, makeActorHandle, setModuleUrlMapper, type ActorHandle } from './remote.js';
 import { getCore, getRuntime, setRuntime } from './state.js';
 
 export const DEFAULT_TEMP_DIR = '/tmp/dhts';
@@ -45,6 +45,9 @@ export interface InitOptions {
   logToDriver?: boolean;
   /** Calling init() twice returns quietly instead of throwing. */
   ignoreReinitError?: boolean;
+  /** workingDir: packed (honouring .gitignore and excludes) and uploaded once by content hash; workers on every
+   *  node import this directory's modules from their own unpacked copy (see daemon/jobs/working-dir.ts). */
+  runtimeEnv?: { workingDir?: string; excludes?: string[] };
 }
 
 export interface InitInfo {
@@ -104,13 +107,23 @@ export async function init(options: InitOptions = {}): Promise<InitInfo> {
       );
     }
   }
-  if (address === undefined || address === 'local') return startEmbedded(options, namespace);
+  if (address === undefined || address === 'local') return withRuntimeEnv(options, await startEmbedded(options, namespace));
   const token = options.token ?? process.env.DHTS_TOKEN ?? (await readText(join(tempDir, TOKEN_FILE)));
   if (!token) throw new ConfigError(`no cluster token for ${address}: pass init({ token }), set DHTS_TOKEN, or run on the head's host (${join(tempDir, TOKEN_FILE)})`);
   const core = await CoreClient.connect({ address, token, role: 'driver', namespace, logToDriver: options.logToDriver });
   core.actorHandleFactory = (actorId, className) => makeActorHandle(actorId, className);
   setRuntime({ core, isWorker: false });
-  return { address, namespace, nodeId: core.nodeId, embedded: false };
+  return withRuntimeEnv(options, { address, namespace, nodeId: core.nodeId, embedded: false });
+}
+
+/** Uploads runtimeEnv.workingDir and maps module URLs inside it to the package, so any node can import them. */
+async function withRuntimeEnv(options: InitOptions, info: InitInfo): Promise<InitInfo> {
+  const dir = options.runtimeEnv?.workingDir;
+  if (!dir) return info;
+  const { uploadDriverWorkingDir } = await import('../../daemon/jobs/working-dir.js');
+  const uploaded = await uploadDriverWorkingDir(dir, { get: kvGet, put: kvPut }, options.runtimeEnv?.excludes);
+  setModuleUrlMapper(uploaded.toPackageUrl);
+  return info;
 }
 
 interface ReadyMessage {
@@ -170,6 +183,7 @@ export async function shutdown(): Promise<void> {
   const rt = getRuntime();
   if (!rt || rt.isWorker) return;
   setRuntime(undefined);
+  setModuleUrlMapper(undefined);
   rt.core.close();
   await rt.stopCluster?.();
 }

@@ -42,6 +42,15 @@ export interface ActorClass<C extends AnyClass> {
 
 export type Remote<T> = T extends AnyClass ? ActorClass<T> : T extends AnyFunction ? RemoteFunction<T> : RemoteFunction<(...args: unknown[]) => unknown>;
 
+/** Set by init({ runtimeEnv: { workingDir } }): module URLs inside the working dir travel as pkg:// URLs. */
+let moduleUrlMapper: ((url: string) => string) | undefined;
+export function setModuleUrlMapper(mapper: ((url: string) => string) | undefined): void {
+  moduleUrlMapper = mapper;
+}
+function shipped(ref: ExportRef): ExportRef {
+  return moduleUrlMapper ? { module: moduleUrlMapper(ref.module), name: ref.name } : ref;
+}
+
 const handleMethods = new WeakMap<object, Map<string, ActorMethod<AnyFunction>>>();
 
 /** A handle is a Proxy: any property other than its own fields is a method stub with `.remote`. */
@@ -88,7 +97,7 @@ function makeRemoteFunction<F extends AnyFunction>(fn: ExportRef, input: TaskOpt
   return {
     moduleUrl: fn.module,
     exportName: fn.name,
-    remote: (...args) => getCore().submitTask(fn, args, opts),
+    remote: (...args) => getCore().submitTask(shipped(fn), args, opts),
     options: (more) => makeRemoteFunction<F>(fn, { ...input, ...more }),
   };
 }
@@ -103,7 +112,7 @@ function makeActorClass<C extends AnyClass>(cls: ExportRef, input: ActorOptionsI
       const actorId = `a-${nanoid(12)}`;
       const handle = makeActorHandle<InstanceType<C>>(actorId, cls.name);
       // The head answers asynchronously; a failure (name taken) reaches calls as the actor's death cause.
-      core.createActor(actorId, cls, args, opts, input.getIfExists ?? false).catch(() => {});
+      core.createActor(actorId, shipped(cls), args, opts, input.getIfExists ?? false).catch(() => {});
       return handle;
     },
     options: (more) => makeActorClass<C>(cls, { ...input, ...more }),

@@ -172,6 +172,26 @@ await shutdown();
     t.match(url, new RegExp(`/e2e/${ip.replace(/\./g, '\\.')}/runtime_resources/working_dir/[0-9a-f]{64}/lib/objective\\.mjs$`), `the module was imported from ${ip}'s own unpacked copy`);
   }
 
+  // A driver outside the cluster ships its own directory with init({ runtimeEnv: { workingDir } }).
+  const laptop = join(dir, 'laptop');
+  mkdirSync(join(laptop, 'lib'), { recursive: true });
+  writeFileSync(join(laptop, 'lib', 'where.mjs'), 'export function where() { return [process.env.DHTS_NODE_IP, import.meta.url]; }\n');
+  writeFileSync(
+    join(laptop, 'driver.mjs'),
+    `import { init, remote, get, shutdown } from '${SDK}';
+const where = remote(new URL('./lib/where.mjs', import.meta.url), 'where', { schedulingStrategy: 'SPREAD' });
+await init({ runtimeEnv: { workingDir: new URL('.', import.meta.url).pathname } });
+console.log(JSON.stringify(await get(Array.from({ length: 9 }, () => where.remote()))));
+await shutdown();
+`,
+  );
+  const sdk = await run(process.execPath, [join(laptop, 'driver.mjs')], { env: { ...process.env, DHTS_ADDRESS: `${h0.ip}:6379`, DHTS_TOKEN: token }, timeout: 60_000 });
+  const placed = JSON.parse(sdk.stdout.trim().split('\n').pop()!) as [string, string][];
+  t.ok(new Set(placed.map(([ip]) => ip)).size >= 2, `tasks spread over nodes: ${[...new Set(placed.map(([ip]) => ip))].join(', ')}`);
+  for (const [ip, url] of placed) {
+    t.match(url, new RegExp(`/e2e/${ip.replace(/\./g, '\\.')}/runtime_resources/working_dir/[0-9a-f]{64}/lib/where\\.mjs$`), `init's working dir was unpacked on ${ip}`);
+  }
+
   // The job CLI, with address and token taken from the cluster config.
   const cfgFile = join(dir, 'e2e.yaml');
   writeFileSync(cfgFile, yaml([h1.ip, h2.ip]));
