@@ -50,7 +50,12 @@ export async function createEvaluator(
       return new SerialEvaluator({ specifier: resolved.specifier, exportName: resolved.exportName }, { ...common, timeoutMs: resolved.timeoutMs, runKwargs: resolved.runKwargs });
     case 'thread':
     case 'process':
-      return new WorkerPoolEvaluator(method, resolved.specifier, resolved.exportName, { ...common, timeoutMs: resolved.timeoutMs, runKwargs: resolved.runKwargs });
+      return new WorkerPoolEvaluator(method, resolved.specifier, resolved.exportName, {
+        ...common,
+        timeoutMs: resolved.timeoutMs,
+        runKwargs: resolved.runKwargs,
+        execArgv: options.execArgv,
+      });
     case 'cluster': {
       const { ClusterEvaluator } = await import('./cluster.js');
       return ClusterEvaluator.create(resolved, { ...common, resources: options.resources, address: options.address });

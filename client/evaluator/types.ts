@@ -79,6 +79,8 @@ export interface EvaluatorOptions {
   runKwargs?: unknown;
   /** Cluster backend: resources of each evaluation (one actor per worker slot). */
   resources?: { numCpus?: number; numGpus?: number; resources?: Record<string, number> };
+  /** Thread and process backends: Node flags of the workers (default: this process's own, e.g. a TS loader). */
+  execArgv?: string[];
   /** Cluster backend: address of the cluster, when not already connected. */
   address?: string;
 }

@@ -86,9 +86,9 @@ class ChannelSlot implements WorkerSlot {
 // What each slot runs; kept beside the slot so the slot class stays backend-agnostic.
 const currentSource = new WeakMap<ChannelSlot, { specifier: string; exportName: string; runKwargs: unknown }>();
 
-function startThread(): Promise<Endpoint> {
+function startThread(execArgv: string[]): Promise<Endpoint> {
   const stopBuffer = new SharedArrayBuffer(4);
-  const worker = new Worker(WORKER_MAIN, { workerData: { stopFlag: stopBuffer } });
+  const worker = new Worker(WORKER_MAIN, { workerData: { stopFlag: stopBuffer }, execArgv });
   return ready(worker, {
     send: (m) => worker.postMessage(m),
     onMessage: (fn) => worker.on('message', fn),
@@ -166,7 +166,7 @@ export interface WorkerPoolOptions {
   timeoutMs?: number;
   killGraceMs: number;
   runKwargs?: unknown;
-  /** Node flags of child processes (process backend). */
+  /** Node flags of the threads or child processes (default: this process's). */
   execArgv?: string[];
 }
 
@@ -179,11 +179,11 @@ export class WorkerPoolEvaluator extends PoolEvaluator {
     super(options);
     this.method = method;
     this.source = { specifier, exportName, runKwargs: options.runKwargs };
-    this.execArgv = options.execArgv ?? [];
+    this.execArgv = options.execArgv ?? process.execArgv;
   }
 
   protected async createSlot(): Promise<WorkerSlot> {
-    const endpoint = this.method === 'thread' ? await startThread() : await startProcess(this.execArgv);
+    const endpoint = this.method === 'thread' ? await startThread(this.execArgv) : await startProcess(this.execArgv);
     const slot = new ChannelSlot(endpoint);
     currentSource.set(slot, this.source);
     return slot;

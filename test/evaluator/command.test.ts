@@ -13,7 +13,7 @@ async function runCommand(
   parameters: Record<string, number | string> = {},
   options: { method?: EvaluatorMethod; timeoutMs?: number; stopAtStep?: number; killGraceMs?: number } = {},
 ): Promise<{ result: JobResult; elapsed: number }> {
-  const evaluator = await Evaluator.create({ command, cwd: dir }, { method: options.method ?? 'serial', timeoutMs: options.timeoutMs, killGraceMs: options.killGraceMs ?? 300 });
+  const evaluator = await Evaluator.create({ command, cwd: dir }, { method: options.method ?? 'serial', timeoutMs: options.timeoutMs, killGraceMs: options.killGraceMs ?? 300, execArgv: [] });
   try {
     if (options.stopAtStep !== undefined) {
       const at = options.stopAtStep;
