@@ -10,6 +10,8 @@ import type { Message } from './messages.js';
 
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_HEARTBEAT_MS = 1000;
+/** Close code a worker sends when its agent is gone: the node is going down with it. */
+export const CLOSE_AGENT_GONE = 4100;
 
 export interface ConnectionOptions {
   maxFrameBytes?: number;
@@ -36,6 +38,8 @@ export class Connection {
   private timeoutMs: number;
   /** Why the connection closed, once it has. */
   closeReason: string | undefined;
+  /** WebSocket close code sent by the peer, when it sent one. */
+  closeCode: number | undefined;
 
   constructor(socket: WebSocket, options: ConnectionOptions = {}) {
     this.socket = socket;
@@ -44,7 +48,10 @@ export class Connection {
     this.timeoutMs = options.timeoutMs ?? 0;
     socket.binaryType = 'nodebuffer';
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
-    socket.on('close', (code, reason) => this.onClosed(`socket closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`));
+    socket.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.onClosed(`socket closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`);
+    });
     socket.on('error', (error) => this.onClosed(`socket error: ${error.message}`));
     this.startTimer();
   }

@@ -145,8 +145,8 @@ export class CoreClient {
     this.closeListeners.push(listener);
   }
 
-  close(): void {
-    this.conn.close(1000, 'shutdown');
+  close(code = 1000, reason = 'shutdown'): void {
+    this.conn.close(code, reason);
   }
 
   send(message: Message): void {

@@ -15,6 +15,7 @@ import {
   ActorNotFoundError,
   ActorUnavailableError,
   AuthenticationError,
+  CLOSE_AGENT_GONE,
   Connection,
   DEFAULT_MAX_FRAME_BYTES,
   NodeDiedError,
@@ -92,6 +93,8 @@ interface NodeState {
   startFailures: number;
   lastStartError?: string;
   deathTimer?: NodeJS.Timeout;
+  /** A worker reported its agent gone: treat failures there as the node's. */
+  agentLost?: boolean;
 }
 
 interface WorkerState {
@@ -289,6 +292,7 @@ export class Head {
       // The same agent is back within the grace period: keep its node, workers and running work.
       if (known.deathTimer) clearTimeout(known.deathTimer);
       known.deathTimer = undefined;
+      known.agentLost = false;
       this.scheduler.setSchedulable(known.nodeId, true);
       return known.nodeId;
     }
@@ -327,6 +331,12 @@ export class Head {
     }
     if (peer.role === 'worker') {
       const w = this.workers.get(peer.id);
+      if (w && peer.conn.closeCode === CLOSE_AGENT_GONE) {
+        // Its agent died: nothing new goes to that node while we wait to hear from the agent.
+        this.scheduler.setSchedulable(w.nodeId, false);
+        const node = this.nodes.get(w.nodeId);
+        if (node) node.agentLost = true;
+      }
       if (w) this.workerDied(w, `worker connection closed (${reason})`);
     }
     this.ownerGone(peer.id);
@@ -694,7 +704,7 @@ export class Head {
       w.peer.conn.terminate(reason);
       this.ownerGone(w.peer.id);
     }
-    const nodeDead = !node || !node.alive || !node.agent;
+    const nodeDead = !node || !node.alive || !node.agent || node.agentLost === true;
     if (w.actorId) {
       const a = this.actors.get(w.actorId);
       if (a && a.workerId === w.workerId) this.actorLost(a, reason, nodeDead);

@@ -9,6 +9,7 @@ import { CoreClient } from '../../client/runtime/core.js';
 import { makeActorHandle } from '../../client/runtime/remote.js';
 import { setRuntime } from '../../client/runtime/state.js';
 import { Executor, setModuleResolver } from './executor.js';
+import { CLOSE_AGENT_GONE } from '../../protocol/index.js';
 import { kvPackageFetcher, localizeModuleUrl } from '../jobs/working-dir.js';
 
 function waitForInit(): Promise<WorkerInit> {
@@ -23,8 +24,14 @@ function waitForInit(): Promise<WorkerInit> {
 
 async function main(): Promise<void> {
   const init = await waitForInit();
-  process.on('disconnect', () => process.exit(0));
-  const core = await CoreClient.connect({
+  let core: CoreClient | undefined;
+  // The agent is gone (killed, crashed): tell the head why before leaving, so it knows the node is going down.
+  process.on('disconnect', () => {
+    if (!core) process.exit(0);
+    core.close(CLOSE_AGENT_GONE, 'agent gone');
+    setTimeout(() => process.exit(0), 200).unref();
+  });
+  core = await CoreClient.connect({
     address: init.headAddress,
     token: init.token,
     role: 'worker',
@@ -37,7 +44,7 @@ async function main(): Promise<void> {
   const fetchPackage = kvPackageFetcher(async (key) => (await core.request('kvGet', { key })) as Uint8Array | string | null);
   setModuleResolver((url) => localizeModuleUrl(url, { tempDir: init.tempDir, fetch: fetchPackage }));
   new Executor(core, init.workerId, init.nodeId);
-  core.onClose(() => process.exit(0));
+  core.onClose(() => setTimeout(() => process.exit(0), 10));
   process.on('uncaughtException', (e) => {
     process.stderr.write(`dhts worker ${init.workerId}: uncaught exception: ${e.stack ?? e.message}\n`);
     process.exit(1);

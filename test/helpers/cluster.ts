@@ -24,6 +24,8 @@ export interface AgentSpec {
   numGpus?: number;
   resources?: Record<string, number>;
   labels?: Record<string, string>;
+  /** Join through another address (e.g. a proxy) instead of the head's. */
+  address?: string;
 }
 
 export interface ClusterOptions {
@@ -136,7 +138,7 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
     headPid: head.child.pid!,
     agents: [],
     async addAgent(spec) {
-      const args = ['--address', address, '--token-file', join(tempDir, 'token'), '--temp-dir', join(tempDir, `agent-${cluster.agents.length}`)];
+      const args = ['--address', spec.address ?? address, '--token-file', join(tempDir, 'token'), '--temp-dir', join(tempDir, `agent-${cluster.agents.length}`)];
       args.push('--num-cpus', String(spec.numCpus ?? 1));
       if (spec.numGpus !== undefined) args.push('--num-gpus', String(spec.numGpus));
       if (spec.resources) args.push('--resources', JSON.stringify(spec.resources));
