@@ -66,6 +66,7 @@ export class ProgressCallback implements SearchCallback {
   private readonly out: Writable & { isTTY?: boolean; columns?: number };
   private readonly intervalMs: number;
   private lastPrint = 0;
+  private lastLine = '';
 
   constructor(options: { stream?: Writable & { isTTY?: boolean; columns?: number }; intervalMs?: number } = {}) {
     this.out = options.stream ?? process.stderr;
@@ -96,7 +97,9 @@ export class ProgressCallback implements SearchCallback {
     this.lastPrint = now;
     const line = formatProgress(p);
     if (!this.tty) {
-      this.out.write(line + '\n');
+      // The final forced print repeats the last line when nothing changed since: skip it.
+      if (line !== this.lastLine) this.out.write(line + '\n');
+      this.lastLine = line;
       return;
     }
     const width = 24;

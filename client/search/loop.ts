@@ -161,12 +161,19 @@ export async function runSearch(
   return new SearchResults(history, names(), reason);
 }
 
-/** Stamp the gather time, and keep "stopped" only for runs cut before the stopper's last step. */
+/**
+ * Stamp the gather time; keep "stopped" only for runs cut before the stopper's last step; a stopped run's objective
+ * is the one its stopper keeps for it (the last value, or e.g. the area under the curve for LCModelStopper).
+ */
 function settle(r: JobResult, stopper: Stopper | undefined): JobResult {
   const out: JobResult = { ...r, timestamps: { ...r.timestamps, gather: Date.now() } };
   if (out.stopped && stopper && out.budget !== undefined && out.budget >= stopper.maxSteps) {
     out.stopped = false;
     delete out.stopReason;
+  }
+  if (out.stopped && stopper?.objectiveOf && typeof out.objective === 'number') {
+    const kept = stopper.objectiveOf(out.id);
+    if (kept !== undefined && Number.isFinite(kept)) out.objective = kept;
   }
   return out;
 }
