@@ -54,6 +54,8 @@ export interface DownResult {
 }
 
 const MARKER = 'launcher-state.json';
+/** Node label set by the launcher's start commands: the host as written in the config. */
+export const HOST_LABEL = 'dhts.host';
 
 export function defaultStateRoot(): string {
   return process.env.DHTS_HOME || join(homedir(), '.dhts');
@@ -168,7 +170,8 @@ export class ClusterLauncher {
       'dhts() {',
       '  local sub="${1:-}"; [ $# -gt 0 ] && shift',
       '  case "$sub" in',
-      '    start) if [ "$DHTS_ROLE" = head ]; then set -- --bind "$DHTS_BIND" "$@"; fi',
+      // The label lets `up` find this host in the head's node table even when it is configured by name.
+      `    start) set -- --labels "${HOST_LABEL}=$DHTS_NODE_IP" "$@"; if [ "$DHTS_ROLE" = head ]; then set -- --bind "$DHTS_BIND" "$@"; fi`,
       '           __dhts_cli start --temp-dir "$DHTS_NODE_DIR" --token-file "$DHTS_NODE_DIR/token" "$@" ;;',
       '    stop|status) __dhts_cli "$sub" --temp-dir "$DHTS_NODE_DIR" "$@" ;;',
       '    *) __dhts_cli "$sub" "$@" ;;',
@@ -232,9 +235,16 @@ export class ClusterLauncher {
     }
   }
 
-  /** Nodes whose agent is in the head's table: the head's agent, and workers by the address they connect from. */
+  /**
+   * Is this host's agent in the head's table? The head's agent is the one marked isHead; a worker is found by the
+   * label its start command carries, else by the address it connects from or its host name.
+   */
   private joined(nodes: readonly WireNodeInfo[], node: ClusterNode): boolean {
-    return node.role === 'head' ? nodes.some((n) => n.isHead) : nodes.some((n) => !n.isHead && n.address === node.ip);
+    if (node.role === 'head') return nodes.some((n) => n.isHead);
+    const name = node.ip.toLowerCase();
+    return nodes.some(
+      (n) => !n.isHead && (n.labels[HOST_LABEL] === node.ip || n.address === node.ip || n.hostname.toLowerCase() === name || n.hostname.toLowerCase().split('.')[0] === name),
+    );
   }
 
   private async setUpNode(node: ClusterNode, token: string): Promise<void> {

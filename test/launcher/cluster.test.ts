@@ -94,6 +94,7 @@ worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 -
   const nodes = (await client.listNodes()).filter((n) => n.alive);
   t.equal(nodes.length, 3, 'head and both workers joined');
   t.same(nodes.filter((n) => !n.isHead).map((n) => n.address).sort(), [h1.ip, h2.ip].sort());
+  t.same(nodes.filter((n) => !n.isHead).map((n) => n.labels['dhts.host']).sort(), [h1.ip, h2.ip].sort(), 'workers carry the host label');
 
   // 2. up is idempotent.
   const again = await launcher.up();
@@ -225,7 +226,10 @@ await shutdown();
   t.match(status, new RegExp(`worker ${h2.ip.replace(/\./g, '\\.')}\\s+ssh ok; NOT JOINED`));
   t.match(status, new RegExp(`worker ${h1.ip.replace(/\./g, '\\.')}\\s+ssh ok; joined`));
 
-  // 8. down stops everything it started on every host, including h2's orphaned workers.
+  // 8. The head dies too: h1's agent and workers lose their head. down stops everything it started on every host.
+  const headPid = (await net.pids(h0)).find((pid) => /main\.js start .*--head/.test(cmdlineOf(pid)) && cmdlineOf(pid).includes('--block'));
+  t.ok(headPid, 'found the head daemon');
+  process.kill(headPid!, 'SIGKILL');
   const sshdPids = new Set(ssh.servers.map((s) => s.pid));
   const down = await launcher.down();
   t.equal(down.stopped.length, 3);
