@@ -5,7 +5,8 @@ import { moduleSpecifier } from './module.js';
 import { SerialEvaluator } from './serial.js';
 import type { CommandSpec, EvaluatorMethod, EvaluatorOptions, RunFunction } from './types.js';
 import { WorkerPoolEvaluator } from './workers.js';
-import { commandPlaceholders, type CommandRunArgs } from './command.js';
+import type { CommandRunArgs } from './command.js';
+import { commandPlaceholders } from './template.js';
 
 const METHODS: readonly EvaluatorMethod[] = ['serial', 'thread', 'process', 'cluster'];
 const COMMAND_MODULE = new URL('./command.js', import.meta.url).href;

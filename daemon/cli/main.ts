@@ -18,6 +18,7 @@ import { addressFile, DEFAULT_TEMP_DIR, isProcessAlive, listDaemonRecords, readT
 import { formatStatus } from './status-format.js';
 import { registerLauncherCommands } from '../launcher/cli.js';
 import { registerJobCommands } from '../jobs/cli.js';
+import { registerSearchCommand } from './search.js';
 
 /** IPC message from a daemon child to whoever started it. */
 export type ReadyMessage =
@@ -331,6 +332,7 @@ export function buildProgram(): Command {
     });
   registerLauncherCommands(program);
   registerJobCommands(program);
+  registerSearchCommand(program);
   return program;
 }
 

@@ -3,12 +3,9 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { Evaluator, type EvaluatorMethod } from '../../client/evaluator/index.js';
-import { commandPlaceholders, shellQuote, parseCommandTemplate } from '../../client/evaluator/command.js';
-import { CBO, RandomSearch } from '../../client/hpo/index.js';
-import { problemFromFile } from '../../client/hpo/problem-file.js';
-import { ProgressCallback, runSearch, SearchEarlyStopping, type SearchCallback } from '../../client/search/index.js';
-import { createStopper, parseStopperName } from '../../client/stopper/index.js';
+import type { EvaluatorMethod } from '../../client/evaluator/types.js';
+import { commandPlaceholders, shellQuote, parseCommandTemplate } from '../../client/evaluator/template.js';
+import type { SearchCallback } from '../../client/search/callbacks.js';
 import type { Stopper } from '../../client/stopper/types.js';
 
 export interface SearchCliIo {
@@ -128,6 +125,14 @@ export async function runSearchCli(tokens: string[], opts: SearchCliOptions, io:
   } catch (err) {
     throw new SearchCliError((err as Error).message, { cause: err });
   }
+  // Loaded here, not at the top: `dhts start` (and every embedded cluster) imports this file too.
+  const [{ Evaluator }, { CBO, RandomSearch }, { problemFromFile }, { ProgressCallback, runSearch, SearchEarlyStopping }, { createStopper, parseStopperName }] = await Promise.all([
+    import('../../client/evaluator/index.js'),
+    import('../../client/hpo/index.js'),
+    import('../../client/hpo/problem-file.js'),
+    import('../../client/search/index.js'),
+    import('../../client/stopper/index.js'),
+  ]);
   const problem = problemFromFile(opts.space);
   const names = problem.hyperparameterNames;
   const unknown = commandPlaceholders(template).filter((p) => !names.includes(p));
