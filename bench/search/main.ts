@@ -115,7 +115,7 @@ function ackley(c: Config, d: number): number {
   return -20 * Math.exp(-0.2 * Math.sqrt(s1 / d)) - Math.exp(s2 / d) + 20 + Math.E;
 }
 
-function overhead(): void {
+async function overhead(): Promise<void> {
   const sizes = quick ? [100, 1000] : [100, 1000, 10000];
   console.log(`\n## Overhead: seconds per step (ask of q points + tell) with n evaluated points, Ackley dD, median of repeats\n`);
   const rows: string[][] = [];
@@ -128,13 +128,17 @@ function overhead(): void {
       const history = p.sample(n, rng).map((config) => ({ config, objective: -ackley(config, d) }));
       cbo.tell(history);
       const times: Record<number, number[]> = { 1: [], 8: [] };
+      const cpu: Record<number, number[]> = { 1: [], 8: [] };
       const reps = n >= 10000 ? 3 : 5;
       for (const q of [1, 8]) {
         for (let r = 0; r < reps; r++) {
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           const configs = cbo.ask(q);
           cbo.tell(configs.map((config) => ({ config, objective: -ackley(config, d) })));
           times[q]!.push((performance.now() - t0) / 1000);
+          const cu = process.cpuUsage(c0);
+          cpu[q]!.push((cu.user + cu.system) / 1e6);
         }
       }
       const med = (a: number[]) => quantile([...a].sort((x, y) => x - y), 0.5);
@@ -143,17 +147,22 @@ function overhead(): void {
         String(d),
         String(n),
         med(times[1]!).toFixed(4),
+        med(cpu[1]!).toFixed(4),
         med(times[8]!).toFixed(4),
+        med(cpu[8]!).toFixed(4),
         dh === undefined ? '-' : dh.toFixed(3),
         dh === undefined ? '-' : `${(dh / med(times[1]!)).toFixed(1)}x`,
       ]);
       process.stderr.write(`overhead d=${d} n=${n} done\n`);
     }
   }
-  printTable(['d', 'n', 'ask(1)+tell s', 'ask(8)+tell s', 'DeepHyper CBO ask(1)+tell s', 'speed-up (1 point)'], rows);
-  console.log('\nDeepHyper figures: d = 5 only (n = 10,000 measured under load, see search-overhead.md).');
+  printTable(['d', 'n', 'ask(1) wall s', 'ask(1) cpu s', 'ask(8) wall s', 'ask(8) cpu s', 'DeepHyper ask(1) s', 'speed-up (wall)'], rows);
+  console.log('\nask(q) includes the tell of its q results. cpu = user+system time of this process (includes GC threads),');
+  console.log('a steadier figure than wall time when other processes share the cores. DeepHyper: d = 5 only, quiet machine');
+  console.log('(n = 10,000 measured under load), from search-overhead.md.');
+  console.log(`load average at the end: ${(await import('node:os')).loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 }
 
 console.log(`# bench:search (${quick ? 'quick' : 'full'}; node ${process.version})`);
 if (!flag('no-quality')) quality();
-if (!flag('no-overhead')) overhead();
+if (!flag('no-overhead')) await overhead();

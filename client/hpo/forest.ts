@@ -153,6 +153,9 @@ export class Forest {
 class TreeBuilder {
   private readonly tmpVals: Float64Array;
   private readonly tmpOrder: Int32Array;
+  /** Targets and one feature of the current node, gathered contiguously for the split scans. */
+  private readonly nodeY: Float64Array;
+  private readonly nodeX: Float64Array;
   private readonly features: Int32Array;
   private readonly maxFeatures: number;
 
@@ -166,6 +169,8 @@ class TreeBuilder {
     const cap = Math.max(n, Math.round(o.maxSamples * n)) + 1;
     this.tmpVals = new Float64Array(cap);
     this.tmpOrder = new Int32Array(cap);
+    this.nodeY = new Float64Array(cap);
+    this.nodeX = new Float64Array(cap);
     this.features = new Int32Array(d);
     this.maxFeatures =
       o.maxFeatures === 'sqrt' ? Math.max(1, Math.floor(Math.sqrt(d))) : Math.max(1, Math.min(d, Math.round(o.maxFeatures * d)));
@@ -195,8 +200,11 @@ class TreeBuilder {
       const cnt = end - start;
       let s = 0;
       let ss = 0;
+      const ny = this.nodeY;
+      const nx = this.nodeX;
       for (let k = start; k < end; k++) {
         const v = y[idx[k]!]!;
+        ny[k - start] = v;
         s += v;
         ss += v * v;
       }
@@ -228,6 +236,7 @@ class TreeBuilder {
         let hi = -Infinity;
         for (let k = start; k < end; k++) {
           const v = x[col + idx[k]!]!;
+          nx[k - start] = v;
           if (v < lo) lo = v;
           if (v > hi) hi = v;
         }
@@ -239,10 +248,9 @@ class TreeBuilder {
           let sl = 0;
           let ssl = 0;
           let nl = 0;
-          for (let k = start; k < end; k++) {
-            const i = idx[k]!;
-            if (x[col + i]! <= thr) {
-              const v = y[i]!;
+          for (let k = 0; k < cnt; k++) {
+            if (nx[k]! <= thr) {
+              const v = ny[k]!;
               sl += v;
               ssl += v * v;
               nl++;
