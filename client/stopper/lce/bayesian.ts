@@ -6,7 +6,7 @@
 
 import { SeededRandom } from '../../learn/random.js';
 import { fitLeastSquares, sumSquares, type LeastSquaresOptions } from './least-squares.js';
-import { choleskyWithJitter } from './linalg.js';
+import { cholesky, choleskyWithJitter } from './linalg.js';
 import type { CurveModel } from './models.js';
 
 export interface BayesianCurveOptions extends LeastSquaresOptions {
@@ -146,6 +146,15 @@ export function fitBayesianCurve(
   let logScaleEta = Math.log(2.38 / Math.sqrt(p));
   let logScaleSigma = Math.log(1 / Math.sqrt(2 * Math.max(1, n)));
 
+  // Shape of the η proposal: identity at first, then (adaptive Metropolis, Haario et al. 2001) the covariance of
+  // the second half of the warm-up, which captures the correlations the Laplace approximation missed.
+  const shape = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) shape[j * p + j] = 1;
+  const half = Math.floor(numWarmup / 2);
+  const etaMean = new Float64Array(p);
+  const etaCross = new Float64Array(p * p);
+  let etaCount = 0;
+  const noise = new Float64Array(p);
   const samples = new Float64Array(numSamples * p);
   const candidateEta = new Float64Array(p);
   const candidateRho = new Float64Array(p);
@@ -153,7 +162,12 @@ export function fitBayesianCurve(
   for (let it = 0; it < numWarmup + numSamples; it++) {
     // η | σ
     const scaleEta = Math.exp(logScaleEta);
-    for (let j = 0; j < p; j++) candidateEta[j] = eta[j]! + scaleEta * rng.normal();
+    for (let j = 0; j < p; j++) noise[j] = rng.normal();
+    for (let j = 0; j < p; j++) {
+      let d = 0;
+      for (let k = 0; k <= j; k++) d += shape[j * p + k]! * noise[k]!;
+      candidateEta[j] = eta[j]! + scaleEta * d;
+    }
     const proposedEta = logTarget(candidateEta, logSigma, candidateRho);
     const acceptEta = Number.isFinite(proposedEta) && Math.log(rng.next()) < proposedEta - current;
     if (acceptEta) {
@@ -175,6 +189,27 @@ export function fitBayesianCurve(
       const gain = 1 / Math.sqrt(it + 1);
       logScaleEta += gain * ((acceptEta ? 1 : 0) - 0.3);
       logScaleSigma += gain * ((acceptSigma ? 1 : 0) - 0.44);
+      if (it >= half) {
+        etaCount++;
+        for (let j = 0; j < p; j++) {
+          etaMean[j]! += eta[j]!;
+          for (let k = 0; k < p; k++) etaCross[j * p + k]! += eta[j]! * eta[k]!;
+        }
+      }
+      if (it === numWarmup - 1 && etaCount > 2 * p) {
+        const cov = new Float64Array(p * p);
+        for (let j = 0; j < p; j++) {
+          for (let k = 0; k < p; k++) {
+            cov[j * p + k] = etaCross[j * p + k]! / etaCount - (etaMean[j]! / etaCount) * (etaMean[k]! / etaCount);
+          }
+          cov[j * p + j]! += 1e-6;
+        }
+        const l = cholesky(cov, p);
+        if (l) {
+          shape.set(l);
+          logScaleEta = Math.log(2.38 / Math.sqrt(p));
+        }
+      }
     } else {
       if (acceptEta) accepted++;
       samples.set(rho, (it - numWarmup) * p);
