@@ -109,7 +109,7 @@ export class SshHost {
       const result = await this.spawn('ssh', args, options);
       if (result.exitCode !== SSH_CONNECTION_ERROR) {
         if (result.exitCode !== 0) {
-          throw new SshCommandError(this.target.label, options.what ?? firstLineOf(script), result.exitCode, result.stderr);
+          throw new SshCommandError(this.target.label, options.what ?? summarize(script), result.exitCode, result.stderr);
         }
         return result;
       }
@@ -196,7 +196,8 @@ export class SshHost {
   }
 }
 
-function firstLineOf(script: string): string {
+/** The last line of a script (the command itself; earlier lines are the preamble), shortened for errors. */
+function summarize(script: string): string {
   const line = script.trim().split('\n').pop() ?? '';
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }

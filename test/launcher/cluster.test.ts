@@ -78,7 +78,16 @@ worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 -
 
   // 1. A worker that does not exist is reported, and does not keep the others from coming up.
   launcher = new ClusterLauncher(parseClusterConfig(yaml([h1.ip, h2.ip, unreachable]), join(dir, 'e2e.yaml')), options);
-  const failed = await launcher.up().then(() => undefined, (e: unknown) => e);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round(performance.now() - start);
+    }
+  };
+  const failed = await timed('up (3 hosts + 1 unreachable)', () => launcher!.up()).then(() => undefined, (e: unknown) => e);
   t.ok(failed instanceof HostsFailedError, 'up fails');
   const failures = (failed as HostsFailedError).failures;
   t.same([...failures.keys()], [`worker ${unreachable}`], `only the unreachable host failed: ${(failed as Error).message}`);
@@ -97,7 +106,7 @@ worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 -
   t.same(nodes.filter((n) => !n.isHead).map((n) => n.labels['dhts.host']).sort(), [h1.ip, h2.ip].sort(), 'workers carry the host label');
 
   // 2. up is idempotent.
-  const again = await launcher.up();
+  const again = await timed('up again (nothing to do)', () => launcher!.up());
   t.same(again.started, [], 'a second up starts nothing');
   t.equal(again.alreadyRunning.length, 3);
 
@@ -133,6 +142,12 @@ await shutdown();
   t.ok(ipsLine!.split('=')[1]!.split(',').filter((ip) => ip === h1.ip || ip === h2.ip).length >= 1, `tasks ran on worker hosts: ${ipsLine}`);
   t.ok(lines.includes('env=e2e'), "the config's env reaches the workers");
 
+  // A command's own failure is returned, not retried (a remote exit 255 is not taken for a connection error).
+  const counter = join(dir, 'attempts.txt');
+  t.equal(await launcher.exec(`echo attempt >> ${counter}; exit 255`), 254);
+  t.equal(readFileSync(counter, 'utf8'), 'attempt\n', 'ran once');
+  t.equal(await launcher.exec('exit 3', { nodeIp: h2.ip }), 3);
+
   // rsync-up / rsync-down / submit (Ray's semantics: copy the script to the head's home, run it there).
   writeFileSync(join(dir, 'payload.txt'), 'payload\n');
   await launcher.rsyncUp(join(dir, 'payload.txt'), join(dir, 'up', 'payload.txt'), { nodeIp: h1.ip });
@@ -161,8 +176,9 @@ console.log('module-urls=' + JSON.stringify(results.map((r) => [r.ip, r.url])));
 await shutdown();
 `,
   );
-  const id = await client.submitJob({ entrypoint: 'node tune.mjs', workingDir: project });
-  const info = await client.waitUntilEnded(id, { timeoutMs: 60_000 });
+  const info = await timed('job with working dir: submit to SUCCEEDED', async () =>
+    client.waitUntilEnded(await client.submitJob({ entrypoint: 'node tune.mjs', workingDir: project }), { timeoutMs: 60_000, pollMs: 50 }));
+  const id = info.submissionId;
   const logs = await client.getJobLogs(id);
   t.equal(info.status, 'SUCCEEDED', `${info.message}\n${logs}`);
   t.match(logs, /best=10\n/);
@@ -231,7 +247,7 @@ await shutdown();
   t.ok(headPid, 'found the head daemon');
   process.kill(headPid!, 'SIGKILL');
   const sshdPids = new Set(ssh.servers.map((s) => s.pid));
-  const down = await launcher.down();
+  const down = await timed('down (3 hosts)', () => launcher!.down());
   t.equal(down.stopped.length, 3);
   for (const h of net.hosts) {
     const left = await waitFor(
@@ -245,6 +261,7 @@ await shutdown();
     t.same(left, [], `nothing left on ${h.name}`);
   }
   t.same(readdirSync(join(dir, 'nodes', 'e2e', h1.ip)).filter((f) => f === 'token'), [], 'token files removed');
+  t.comment(`timings (ms): ${JSON.stringify(timings)}`);
   t.notOk(allLines.some((l) => l.includes(token)), 'the token never appeared in the launcher output');
   const logDir = join(dir, 'nodes', 'e2e', h0.ip, 'logs');
   t.notOk(readdirSync(logDir).some((f) => readFileSync(join(logDir, f), 'utf8').includes(token)), 'nor in the head node logs');
