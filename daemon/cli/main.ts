@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, type ClusterStatus, type Labels, type Resources } from '../../protocol/index.js';
-import { startNode, type RunningNode } from '../node.js';
+import type { RunningNode } from '../node.js';
 import { addressFile, DEFAULT_TEMP_DIR, isProcessAlive, listDaemonRecords, readTrimmed, tokenFile } from '../paths.js';
 import { formatStatus } from './status-format.js';
 import { registerLauncherCommands } from '../launcher/cli.js';
@@ -129,6 +129,8 @@ async function runBlocking(f: StartFlags, token: string | undefined): Promise<vo
   const log = (line: string) => process.stderr.write(`[dhts ${new Date().toISOString()}] ${line}\n`);
   let node: RunningNode;
   try {
+    // Loaded here, not at the top: the head and its services are heavy, and `status`/`stop` do not need them.
+    const { startNode } = await import('../node.js');
     node = await startNode({
       head: Boolean(f.head),
       address: f.address,
@@ -264,9 +266,9 @@ async function stopDaemons(tempDir: string, graceS: number, force: boolean): Pro
 }
 
 async function showStatus(opts: { address?: string; tempDir: string; token?: string; tokenFile?: string; json?: boolean }): Promise<void> {
-  const address = opts.address ?? process.env.DHTS_ADDRESS ?? readTrimmed(addressFile(opts.tempDir));
+  const address = opts.address || process.env.DHTS_ADDRESS || readTrimmed(addressFile(opts.tempDir));
   if (!address) fail(`no cluster found: no --address, no DHTS_ADDRESS, and no address file at ${addressFile(opts.tempDir)}`);
-  const token = opts.token ?? (opts.tokenFile ? readTrimmed(opts.tokenFile) : undefined) ?? process.env.DHTS_TOKEN ?? readTrimmed(tokenFile(opts.tempDir));
+  const token = opts.token || (opts.tokenFile ? readTrimmed(opts.tokenFile) : undefined) || process.env.DHTS_TOKEN || readTrimmed(tokenFile(opts.tempDir));
   if (!token) fail(`no cluster token: pass --token or --token-file (the head writes ${tokenFile(opts.tempDir)} on its host)`);
   const { CoreClient } = await import('../../client/runtime/core.js');
   let core;
