@@ -298,6 +298,8 @@ export class JobManager {
       DHTS_RUNTIME_ENV: JSON.stringify(job.info.runtimeEnv),
     };
     if (cwd) env.DHTS_WORKING_DIR = cwd;
+    // The head's own job port: an embedded cluster started by the entrypoint must not try to take it.
+    delete env.DHTS_JOBS_PORT;
     let child: ChildProcess;
     try {
       child = spawn('/bin/sh', ['-c', job.info.entrypoint], { cwd: cwd ?? process.cwd(), env, detached: true, stdio: ['ignore', fd, fd] });

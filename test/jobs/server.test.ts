@@ -72,14 +72,16 @@ t.test('job API over gRPC', async (t) => {
   });
 
   t.test('a job that succeeds: env, logs, status', async (t) => {
-    const id = await client.submitJob({ entrypoint: 'echo "addr=$DHTS_ADDRESS job=$DHTS_JOB_ID x=$X"', envVars: { X: '42' }, metadata: { owner: 'me' } });
+    process.env.DHTS_JOBS_PORT = '8265';
+    t.teardown(() => void delete process.env.DHTS_JOBS_PORT);
+    const id = await client.submitJob({ entrypoint: 'echo "addr=$DHTS_ADDRESS job=$DHTS_JOB_ID x=$X jobs_port=${DHTS_JOBS_PORT:-unset} token=${#DHTS_TOKEN}"', envVars: { X: '42' }, metadata: { owner: 'me' } });
     t.match(id, /^dhtssubmit_[A-Za-z1-9]{16}$/);
     const info = await client.waitUntilEnded(id);
     t.equal(info.status, 'SUCCEEDED');
     t.equal(info.driverExitCode, 0);
     t.same(info.metadata, { owner: 'me' });
     t.ok(info.startTime > 0 && info.endTime >= info.startTime);
-    t.equal(await client.getJobLogs(id), `addr=127.0.0.1:1 job=${id} x=42\n`);
+    t.equal(await client.getJobLogs(id), `addr=127.0.0.1:1 job=${id} x=42 jobs_port=unset token=${TOKEN.length}\n`);
     t.ok((await client.listJobs()).some((j) => j.submissionId === id));
     await t.rejects(client.submitJob({ entrypoint: 'true', submissionId: id }), JobAlreadyExistsError);
     t.equal(await client.deleteJob(id), true);
