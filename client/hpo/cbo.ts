@@ -168,6 +168,7 @@ export class CBO extends SearchBase {
 
     let model: ModelState | null = null;
     let qSweep: { rows: Float64Array; m: number; pred: Prediction } | null = null;
+    let sweep: { rows: Float64Array; m: number } | null = null;
     for (let j = 0; j < n; j++) {
       const asked = asked0 + j;
       let row: Float64Array;
@@ -190,7 +191,10 @@ export class CBO extends SearchBase {
         row = best >= 0 ? qSweep.rows.slice(best * d, best * d + d) : this.randomRow(rng, exclude);
       } else {
         model = this.fitModel(rng, out, model);
-        row = this.optimizeAcquisition(model, asked, rng, exclude);
+        // Long histories (cheap liar mode): one candidate sweep serves the whole batch, picked points excluded.
+        const reuse = L + j > o.liarRefitLimit;
+        if (!reuse || sweep === null) sweep = sampleCandidates(this.problem, rng, o.nPoints, exclude);
+        row = this.optimizeAcquisition(model, asked, rng, exclude, sweep, reuse && j > 0);
       }
       picked.add(row);
       out.push(row);
@@ -306,7 +310,7 @@ export class CBO extends SearchBase {
     return { forest, baseTargets: base, yBest };
   }
 
-  private optimizeAcquisition(model: ModelState, asked: number, rng: Rng, exclude: Exclusion): Float64Array {
+  private optimizeAcquisition(model: ModelState, asked: number, rng: Rng, exclude: Exclusion, sweep: { rows: Float64Array; m: number }, shared: boolean): Float64Array {
     const o = this.options;
     const d = this.problem.size;
     const delay = o.nInitialPoints;
@@ -316,9 +320,11 @@ export class CBO extends SearchBase {
       xi: scheduledXi(asked, o.xi, o.scheduler, delay),
       yBest: model.yBest,
     };
-    const { rows, m } = sampleCandidates(this.problem, rng, o.nPoints, exclude);
+    const { rows, m } = sweep;
     const pred = model.forest.predict(rows, m);
     const values = acquisition(pred, m, params, new Float64Array(m));
+    // Points already picked in this batch (when the sweep is shared) must not win again.
+    if (shared) for (let k = 0; k < m; k++) if (exclude.has(rows, k * d)) values[k] = Infinity;
     this.lastGaGenerations = 0;
     if (o.acqOptimizer === 'sampling') {
       const k = argmin(values, m);
