@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { SshCommandError, SshUnreachableError } from './errors.js';
 
@@ -55,6 +55,12 @@ export interface RunResult {
 
 /** ssh's exit status for its own errors (connection refused, timeout, authentication). */
 const SSH_CONNECTION_ERROR = 255;
+
+/** Quotes a remote path for the shell but keeps a leading ~/ expandable. */
+export function remoteShellPath(path: string): string {
+  if (path === '~') return '~';
+  return path.startsWith('~/') ? `~/${shellQuote(path.slice(2) || '.')}` : shellQuote(path);
+}
 
 export function shellQuote(s: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(s)) return s;
@@ -142,8 +148,15 @@ export class SshHost {
     for (const e of options.exclude ?? []) args.push('--exclude', e);
     for (const f of options.filter ?? []) args.push('--filter', `dir-merge,- ${f}`);
     const remote = (p: string) => `${this.target.host}:${p}`;
-    if (direction === 'up') args.push('--mkpath', source, remote(destination));
-    else args.push(remote(source), destination);
+    if (direction === 'up') {
+      // Create the parent first (rsync's --mkpath needs 3.2.3+ on both ends; many hosts are older).
+      const parent = destination.endsWith('/') ? destination : posix.dirname(destination);
+      await this.run(`mkdir -p ${remoteShellPath(parent)}`, { what: `mkdir -p ${parent}` });
+      args.push(source, remote(destination));
+    } else {
+      mkdirSync(destination.endsWith('/') ? destination : dirname(destination), { recursive: true });
+      args.push(remote(source), destination);
+    }
     let delay = this.settings.backoffMs ?? 1000;
     for (let attempt = 0; ; attempt++) {
       const result = await this.spawn('rsync', args, { onLine: options.onLine });
