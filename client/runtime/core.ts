@@ -28,7 +28,7 @@ import {
   type WireError,
 } from '../../protocol/index.js';
 import { ObjectRef } from './object-ref.js';
-import { ActorHandleTarget, decodeValue, encodeValue, setSerializationHooks } from './serialize.js';
+import { ActorHandleTarget, decodeValue, encodeValue, releaseEncoded, setSerializationHooks } from './serialize.js';
 
 /** Values up to this size travel inside messages; larger ones stay with their producer. */
 export const INLINE_THRESHOLD_BYTES = 100 * 1024;
@@ -113,7 +113,9 @@ export class CoreClient {
     this.conn = conn;
     this.connId = welcome.connId;
     this.nodeId = welcome.nodeId ?? this.options.nodeId;
-    conn.setTiming(welcome.heartbeatMs, welcome.heartbeatMs * 15);
+    // No silence timeout here: a driver or worker busy in synchronous code must not lose its connection; a dead
+    // head shows up as a closed socket, and a cut-off node is handled through its agent.
+    conn.setTiming(welcome.heartbeatMs, 0);
     conn.onMessage((m) => this.onMessage(m));
     conn.onClose((reason) => this.onClosed(reason));
     setSerializationHooks({
@@ -177,6 +179,8 @@ export class CoreClient {
     if (!e) return;
     if (--e.liveRefs > 0 || e.escaped || e.state === 'pending') return;
     this.owned.delete(id);
+    // A put value that never left this process: its buffer can serve the next large put.
+    if (e.data && e.holder === this.connId && !e.spec) releaseEncoded(e.data);
     if (e.holder && e.holder !== this.connId) this.queueFree(e.holder, id);
     this.held.delete(id);
   }

@@ -51,12 +51,74 @@ addExtension({
   },
 });
 
-const valuePackr = new Packr({ structuredClone: true, moreTypes: true });
+// copyBuffers: a decoded value never aliases the stored bytes (a caller may mutate what get() returned).
+const valuePackr = new Packr({ structuredClone: true, moreTypes: true, copyBuffers: true });
+
+/**
+ * Large binary values (a top-level typed array of at least RAW_MIN_BYTES) skip msgpack: an 8-byte header
+ * (0xc1, a byte msgpack never uses, then the array type) and the raw bytes, copied once into a buffer that may come
+ * from a pool of freed ones (warm memory copies several times faster than fresh pages).
+ */
+const RAW_MARKER = 0xc1;
+const RAW_MIN_BYTES = 1 << 20;
+const RAW_HEADER = 8;
+type TypedArrayCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView; BYTES_PER_ELEMENT: number };
+const RAW_TYPES: TypedArrayCtor[] = [
+  Uint8Array, Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+] as unknown as TypedArrayCtor[];
+const BUFFER_CODE = 255;
+
+/** Freed raw buffers by capacity, reused by the next large put of a size that fits. */
+const pool: Uint8Array[] = [];
+const POOL_MAX = 4;
+
+function takeBuffer(size: number): Uint8Array {
+  for (let i = 0; i < pool.length; i++) {
+    const b = pool[i]!;
+    if (b.byteLength >= size && b.byteLength <= size * 1.25) {
+      pool.splice(i, 1);
+      return b.subarray(0, size);
+    }
+  }
+  return new Uint8Array(size);
+}
+
+/** Gives a buffer made by encodeValue back for reuse; only when nothing else can still read it. */
+export function releaseEncoded(data: Uint8Array): void {
+  if (data[0] !== RAW_MARKER || data.byteOffset !== 0 || data.byteLength < RAW_MIN_BYTES) return;
+  const whole = new Uint8Array(data.buffer, 0, data.buffer.byteLength);
+  if (pool.length >= POOL_MAX) pool.shift();
+  pool.push(whole);
+}
+
+function rawCode(value: ArrayBufferView): number {
+  if (Buffer.isBuffer(value)) return BUFFER_CODE;
+  return RAW_TYPES.findIndex((C) => value.constructor === (C as unknown));
+}
 
 export function encodeValue(value: unknown): Uint8Array {
+  if (ArrayBuffer.isView(value) && value.byteLength >= RAW_MIN_BYTES) {
+    const code = rawCode(value);
+    if (code >= 0) {
+      const out = takeBuffer(RAW_HEADER + value.byteLength);
+      out[0] = RAW_MARKER;
+      out[1] = code;
+      out.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), RAW_HEADER);
+      return out;
+    }
+  }
   return valuePackr.pack(value) as Uint8Array;
 }
 
 export function decodeValue<T = unknown>(data: Uint8Array): T {
+  if (data[0] === RAW_MARKER) {
+    const bytes = data.slice(RAW_HEADER);
+    const code = data[1]!;
+    if (code === BUFFER_CODE) return Buffer.from(bytes.buffer, 0, bytes.byteLength) as T;
+    const C = RAW_TYPES[code];
+    if (!C) throw new TypeError(`corrupt value: unknown raw array type ${code}`);
+    return new C(bytes.buffer, 0, bytes.byteLength / C.BYTES_PER_ELEMENT) as T;
+  }
   return valuePackr.unpack(data) as T;
 }

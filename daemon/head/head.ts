@@ -272,6 +272,9 @@ export class Head {
       id = `agent-${nodeId}`;
     }
     const peer: Peer = { id, role: m.role, conn, socket, hostname: m.hostname, pid: m.pid, nodeId, paused: false };
+    // Only agents are judged by silence (their loop never blocks); drivers and workers may run long synchronous
+    // code, so they are judged by their socket, and a cut-off node by its agent.
+    if (m.role !== 'agent') conn.setTiming(this.config.heartbeatMs, 0);
     this.peers.set(id, peer);
     conn.send({ type: 'welcome', version: PROTOCOL_VERSION, connId: id, nodeId, heartbeatMs: this.config.heartbeatMs });
     if (m.role === 'agent') {
