@@ -35,19 +35,6 @@ export function choleskySolve(l: Float64Array, p: number, b: ArrayLike<number>):
   return x;
 }
 
-/** Inverse of an SPD matrix from its Cholesky factor. */
-export function choleskyInverse(l: Float64Array, p: number): Float64Array {
-  const inv = new Float64Array(p * p);
-  const e = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    e.fill(0);
-    e[j] = 1;
-    const col = choleskySolve(l, p, e);
-    for (let i = 0; i < p; i++) inv[i * p + j] = col[i]!;
-  }
-  return inv;
-}
-
 /** Cholesky factor of a matrix made SPD by adding growing jitter to its diagonal. */
 export function choleskyWithJitter(a: Float64Array, p: number): Float64Array {
   let scale = 0;
