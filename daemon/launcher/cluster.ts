@@ -373,8 +373,8 @@ export class ClusterLauncher {
     // No preamble here: this shell must not carry the variable it looks for.
     const script = [
       `want=${shellQuote(`DHTS_NODE_DIR=${node.nodeDir}`)}`,
-      'find_pids() { for p in /proc/[0-9]*; do pid=${p#/proc/}; [ "$pid" = "$$" ] && continue;',
-      '  if tr "\\0" "\\n" < "$p/environ" 2>/dev/null | grep -qxF "$want"; then echo "$pid"; fi; done; }',
+      // One grep over every environ file (NUL-separated entries: -z); the shell's own pid is left out.
+      'find_pids() { grep -lzxF "$want" /proc/[0-9]*/environ 2>/dev/null | sed -n "s#^/proc/\\([0-9]*\\)/environ\\$#\\1#p" | grep -vx "$$"; }',
       'pids=$(find_pids); n=$(echo $pids | wc -w)',
       '[ -n "$pids" ] && kill -TERM $pids 2>/dev/null',
       'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do [ -z "$(find_pids)" ] && break; sleep 0.2; done',

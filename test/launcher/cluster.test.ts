@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,11 +69,16 @@ auth: {ssh_user: ${ssh.user}, ssh_private_key: ${ssh.privateKeyPath}}
 dhts_command: ${process.execPath} ${CLI}
 temp_dir: ${join(dir, 'nodes')}
 ssh: {connect_timeout_s: 5, retries: 2, wait_for_ssh_s: 3}
+rsync_exclude: ['.git']
 env: {DHTS_TEST_MARK: e2e}
-setup_commands: ['echo setting up on $DHTS_NODE_IP']
+file_mounts: {"${join(dir, 'mounted', 'conf')}": "${join(dir, 'conf')}"}
+setup_commands: ['echo setting up on $DHTS_NODE_IP', 'test -f ${join(dir, 'mounted', 'conf', 'settings.json')}']
 head_start_commands: ['dhts stop', 'dhts start --head --port=$DHTS_PORT --num-cpus=1 --node-timeout-ms=1500']
 worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 --num-cpus=2 --object-store-memory=1000000']
 `;
+  mkdirSync(join(dir, 'conf', '.git'), { recursive: true });
+  writeFileSync(join(dir, 'conf', 'settings.json'), '{"lr": 0.1}');
+  writeFileSync(join(dir, 'conf', '.git', 'HEAD'), 'x');
   const options = { stateRoot: join(dir, 'state'), print, sshBackoffMs: 200, joinTimeoutS: 30 };
 
   // 1. A worker that does not exist is reported, and does not keep the others from coming up.
@@ -104,6 +109,9 @@ worker_start_ray_commands: ['ray stop', 'ray start --address=$RAY_HEAD_IP:6379 -
   t.equal(nodes.length, 3, 'head and both workers joined');
   t.same(nodes.filter((n) => !n.isHead).map((n) => n.address).sort(), [h1.ip, h2.ip].sort());
   t.same(nodes.filter((n) => !n.isHead).map((n) => n.labels['dhts.host']).sort(), [h1.ip, h2.ip].sort(), 'workers carry the host label');
+
+  t.equal(readFileSync(join(dir, 'mounted', 'conf', 'settings.json'), 'utf8'), '{"lr": 0.1}', 'file_mounts copied the directory');
+  t.notOk(existsSync(join(dir, 'mounted', 'conf', '.git')), 'rsync_exclude applies');
 
   // 2. up is idempotent.
   const again = await timed('up again (nothing to do)', () => launcher!.up());
