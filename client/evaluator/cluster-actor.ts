@@ -66,6 +66,12 @@ export class EvaluationActor {
     return true;
   }
 
+  /** start() and a first poll in one round trip (short evaluations finish within it). */
+  begin(spec: JobSpec, source: ActorJobSource, waitMs: number): Promise<PollReply> {
+    this.start(spec, source);
+    return this.poll([], false, waitMs);
+  }
+
   /**
    * Deliver stop decisions for earlier records (and a stop request), then wait up to `waitMs` for new records or
    * the end of the job.

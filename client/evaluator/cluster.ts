@@ -36,12 +36,11 @@ class ClusterSlot implements WorkerSlot {
     this.stopRequested = false;
     const killed = new Promise<RunOutcome>((resolve) => (this.onKilled = resolve));
     const stream = async (): Promise<RunOutcome> => {
-      await get(this.actor.start.remote(spec, this.source));
-      let decisions: { seq: number; stop: boolean }[] = [];
+      let reply: PollReply = await get(this.actor.begin.remote(spec, this.source, this.heartbeatMs));
       for (;;) {
-        const reply: PollReply = await get(this.actor.poll.remote(decisions, this.stopRequested, this.heartbeatMs));
-        decisions = reply.records.map((r) => ({ seq: r.seq, stop: hooks.onRecord(r.step, r.objective).stop }));
+        const decisions = reply.records.map((r) => ({ seq: r.seq, stop: hooks.onRecord(r.step, r.objective).stop }));
         if (reply.outcome) return reply.outcome;
+        reply = await get(this.actor.poll.remote(decisions, this.stopRequested, this.heartbeatMs));
       }
     };
     try {
