@@ -113,7 +113,8 @@ export function encodeValue(value: unknown): Uint8Array {
 
 export function decodeValue<T = unknown>(data: Uint8Array): T {
   if (data[0] === RAW_MARKER) {
-    const bytes = data.slice(RAW_HEADER);
+    // Uint8Array's slice copies (Buffer's would return a view): the result owns a fresh, aligned buffer.
+    const bytes = Uint8Array.prototype.slice.call(data, RAW_HEADER);
     const code = data[1]!;
     if (code === BUFFER_CODE) return Buffer.from(bytes.buffer, 0, bytes.byteLength) as T;
     const C = RAW_TYPES[code];
