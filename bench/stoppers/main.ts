@@ -1,6 +1,7 @@
 // npm run bench:stoppers — early discarding on recorded learning curves (Egele et al. 2024, "The Unreasonable
 // Effectiveness of Early Discarding"): for each policy, epochs consumed and regret of the final choice over 10
-// seeds, then the speed of the Bayesian curve fit. Options: --seeds N, --configs N, --policies a,b, --no-fit-speed.
+// seeds, then the speed of the Bayesian curve fit. Options: --seeds N, --configs N, --workers N (runs in flight,
+// default 1), --policies a,b (first words of the policy names), --no-fit-speed.
 
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,11 +25,13 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '10' },
     configs: { type: 'string', default: '100' },
     policies: { type: 'string' },
+    workers: { type: 'string', default: '1' },
     'no-fit-speed': { type: 'boolean', default: false },
   },
 });
 const numSeeds = Number(values.seeds);
 const numConfigs = Number(values.configs);
+const numWorkers = Number(values.workers);
 
 const data = JSON.parse(readFileSync(CURVES_URL, 'utf8')) as RecordedCurves;
 const maxSteps = data.maxSteps;
@@ -59,7 +62,7 @@ const pad = (s: string, n: number) => s.padEnd(n);
 const lpad = (s: string, n: number) => s.padStart(n);
 
 console.log(`# Early discarding on recorded curves (${data.tasks.map((t) => `${t.name}: ${t.curves.length} configs`).join(', ')};`);
-console.log(`# ${maxSteps} epochs max; ${numConfigs} configs sampled per seed, ${numSeeds} seeds; node ${process.version}; load ${loadavg()[0]!.toFixed(1)})`);
+console.log(`# ${maxSteps} epochs max; ${numConfigs} configs sampled per seed, ${numSeeds} seeds, ${numWorkers} worker(s); node ${process.version}; load ${loadavg()[0]!.toFixed(1)})`);
 console.log('# regret = best final test accuracy among the sampled configs − final test accuracy of the chosen one');
 
 const summary = new Map<string, { stepsRatio: number[]; regret: number[] }>();
@@ -69,7 +72,7 @@ for (const task of data.tasks) {
     const row: Row = { steps: [], regret: [], seconds: 0 };
     const started = performance.now();
     for (let seed = 0; seed < numSeeds; seed++) {
-      const result = replay(task, sampleOrder(task, seed, numConfigs), policy.make(seed));
+      const result = replay(task, sampleOrder(task, seed, numConfigs), policy.make(seed), numWorkers);
       row.steps.push(result.steps);
       row.regret.push(result.regret);
     }

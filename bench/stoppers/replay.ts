@@ -21,30 +21,41 @@ export function sampleOrder(task: RecordedTask, seed: number, count: number): nu
   return order.slice(0, Math.min(count, order.length));
 }
 
-export function replay(task: RecordedTask, order: readonly number[], stopper: Stopper): ReplayResult {
+/**
+ * Replay `order` under `stopper` with `workers` runs in flight: each tick, every busy worker trains one more epoch of
+ * its run (in worker order) and reports it; a worker whose run ends takes the next configuration. One worker is a
+ * sequential search; more interleave the reports as an asynchronous search would.
+ */
+export function replay(task: RecordedTask, order: readonly number[], stopper: Stopper, workers = 1): ReplayResult {
   let steps = 0;
   let chosen = order[0]!;
   let chosenObjective = -Infinity;
   let bestTest = -Infinity;
-  for (const index of order) {
-    const curve = task.curves[index]!;
-    const maxSteps = Math.min(stopper.maxSteps, curve.validation.length);
-    const jobId = `c${index}`;
-    let step = 0;
-    let lastValue = NaN;
-    while (step < maxSteps) {
-      step++;
-      lastValue = curve.validation[step - 1]!;
-      if (stopper.observe(jobId, step, lastValue).stop) break;
+  let next = 0;
+  const slots: ({ index: number; step: number } | null)[] = Array.from({ length: Math.max(1, workers) }, () => null);
+  const take = () => (next < order.length ? { index: order[next++]!, step: 0 } : null);
+  for (let w = 0; w < slots.length; w++) slots[w] = take();
+  while (slots.some((s) => s !== null)) {
+    for (let w = 0; w < slots.length; w++) {
+      const run = slots[w];
+      if (!run) continue;
+      const curve = task.curves[run.index]!;
+      const maxSteps = Math.min(stopper.maxSteps, curve.validation.length);
+      const jobId = `c${run.index}`;
+      run.step++;
+      const value = curve.validation[run.step - 1]!;
+      const decision = stopper.observe(jobId, run.step, value);
+      if (!decision.stop && run.step < maxSteps) continue;
+      stopper.complete(jobId);
+      steps += run.step;
+      const objective = stopper.objectiveOf?.(jobId) ?? value;
+      if (objective > chosenObjective) {
+        chosenObjective = objective;
+        chosen = run.index;
+      }
+      bestTest = Math.max(bestTest, curve.test[curve.test.length - 1]!);
+      slots[w] = take();
     }
-    stopper.complete(jobId);
-    steps += step;
-    const objective = stopper.objectiveOf?.(jobId) ?? lastValue;
-    if (objective > chosenObjective) {
-      chosenObjective = objective;
-      chosen = index;
-    }
-    bestTest = Math.max(bestTest, curve.test[curve.test.length - 1]!);
   }
   const chosenTest = task.curves[chosen]!.test;
   return { steps, regret: bestTest - chosenTest[chosenTest.length - 1]!, chosen };

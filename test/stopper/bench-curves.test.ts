@@ -52,6 +52,8 @@ t.test('replay: steps, choice by the kept objective, regret on final test accura
   t.equal(one.steps, 3);
   t.equal(one.chosen, 1);
   t.equal(Number(one.regret.toFixed(10)), 0.2);
+  t.same(replay(task, order, new IdleStopper({ maxSteps: 3 }), 2), { steps: 9, regret: 0, chosen: 2 }, 'two workers');
+  t.same(replay(task, order, new ConstantStopper({ maxSteps: 3, stopStep: 1 }), 3), one, 'three workers');
   t.same(sampleOrder(task, 3, 2), sampleOrder(task, 3, 2), 'seeded order');
   t.equal(sampleOrder(task, 3, 10).length, 3);
 });
