@@ -38,6 +38,8 @@ export class Connection {
   private timeoutMs: number;
   /** Why the connection closed, once it has. */
   closeReason: string | undefined;
+  /** True when this side closed it because the peer fell silent for longer than the timeout. */
+  timedOut = false;
   /** WebSocket close code sent by the peer, when it sent one. */
   closeCode: number | undefined;
 
@@ -180,6 +182,7 @@ export class Connection {
     this.timer = setInterval(() => {
       const now = Date.now();
       if (this.timeoutMs > 0 && now - this.lastReceived > this.timeoutMs) {
+        this.timedOut = true;
         this.terminate(`no message from peer for ${now - this.lastReceived} ms (timeout ${this.timeoutMs} ms)`);
         return;
       }

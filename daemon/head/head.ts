@@ -327,6 +327,11 @@ export class Head {
       if (node && node.agent === peer) {
         node.agent = undefined;
         this.scheduler.setSchedulable(node.nodeId, false);
+        if (peer.conn.timedOut) {
+          // Silent for the whole timeout already: no second grace period.
+          this.nodeDied(node, `agent silent: ${reason}`);
+          return;
+        }
         this.log(`node ${node.nodeId}: agent disconnected (${reason}); dead unless it is back within ${this.config.nodeTimeoutMs} ms`);
         node.deathTimer = setTimeout(() => this.nodeDied(node, `agent lost: ${reason}`), this.config.nodeTimeoutMs);
       }

@@ -36,6 +36,8 @@ export interface ClusterOptions {
   /** Connect this process as the driver (default true). */
   connect?: boolean;
   logToDriver?: boolean;
+  /** Interface the head listens on (default 127.0.0.1). */
+  bind?: string;
 }
 
 export interface RunningAgent {
@@ -48,6 +50,8 @@ export interface RunningAgent {
 
 export interface TestCluster {
   address: string;
+  /** Children started for this cluster outside addAgent (e.g. in network namespaces), stopped at teardown. */
+  adopt(child: ChildProcess): void;
   token: string;
   tempDir: string;
   headPid: number;
@@ -125,7 +129,7 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
   const tempDir = mkdtempSync(join(tmpdir(), 'dhts-test-'));
   const timing = ['--node-timeout-ms', String(options.nodeTimeoutMs ?? 3000)];
   if (options.heartbeatMs) timing.push('--heartbeat-ms', String(options.heartbeatMs));
-  const head = await startDaemon(['--head', '--port', '0', '--num-cpus', '0', '--temp-dir', tempDir, ...timing]);
+  const head = await startDaemon(['--head', '--port', '0', '--num-cpus', '0', '--temp-dir', tempDir, '--bind', options.bind ?? '127.0.0.1', ...timing]);
   const address = head.ready.address!;
   const token = head.ready.token!;
   const processes: ChildProcess[] = [head.child];
@@ -152,6 +156,9 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
       const agent: RunningAgent = { nodeId: ready.nodeId!, pid: child.pid!, process: child, kill: (s = 'SIGKILL') => child.kill(s), exited };
       cluster.agents.push(agent);
       return agent;
+    },
+    adopt(child) {
+      processes.push(child);
     },
     descendants() {
       const pids: number[] = [];
