@@ -59,10 +59,12 @@ export interface CBOOptions extends BaseOptions {
   /** Objectives below these (maximization) bounds are penalized; null entries mean no bound. */
   mooLowerBounds?: Array<number | null>;
   /**
-   * Above this many evaluations, a constant lie is added to the fitted trees' leaves instead of refitting the
-   * forest (default 2,000), which keeps multi-point asks cheap on long histories.
+   * Above this many evaluations (default 2,000) the forest is refitted cheaply, keeping asks fast on long histories:
+   * the tree structure is regrown only each time the history passes an anchor size (every 2^(⌊log2 n⌋−4)
+   * evaluations, about 3 to 6% of the history), leaf values are recomputed from all current targets at every ask,
+   * and constant lies update leaves instead of refitting.
    */
-  liarRefitLimit?: number;
+  fullRefitLimit?: number;
 }
 
 interface ResolvedOptions {
@@ -85,7 +87,7 @@ interface ResolvedOptions {
   mooScalarization: Scalarization;
   mooWeights: 'random' | 'uniform' | number[];
   mooLowerBounds: Array<number | null> | undefined;
-  liarRefitLimit: number;
+  fullRefitLimit: number;
 }
 
 interface Exclusion {
@@ -98,6 +100,10 @@ export class CBO extends SearchBase {
   /** Minimization values in telling order (failures +∞), for the surrogate scheduler. */
   private readonly yiTrace: number[] = [];
   private impurityDecays = 0;
+  /** impurityDecays after each told evaluation, so a prefix of the history has a known min_impurity_decrease. */
+  private readonly decaysAt: number[] = [];
+  /** Forest grown on a prefix (anchor) of the history, reused for cheap refits on long histories. */
+  private anchored: { anchor: number; forest: Forest; routed: number; leafIds: Int32Array[] } | null = null;
   private lastGaGenerations = 0;
 
   constructor(problem: HpProblem, options?: CBOOptions);
@@ -137,14 +143,20 @@ export class CBO extends SearchBase {
     const failed = this.failedFlags[i] === 1;
     this.yiTrace.push(failed || typeof e.objective !== 'number' ? Infinity : -e.objective);
     const s = this.options.surrogateScheduler;
-    if (!s || this.nObjectives > 1) return;
     const L = this.yiTrace.length;
     const delay = this.options.nInitialPoints;
-    if (L - delay > s.patience + 1) {
+    if (s && this.nObjectives <= 1 && L - delay > s.patience + 1) {
       let recent = Infinity;
       for (let k = L - s.patience; k < L; k++) recent = Math.min(recent, this.yiTrace[k]!);
       if (this.yiTrace[L - s.patience - 1]! < recent) this.impurityDecays++;
     }
+    this.decaysAt.push(this.impurityDecays);
+  }
+
+  private minImpurityAfter(n: number): number {
+    const s = this.options.surrogateScheduler;
+    const decays = n > 0 ? this.decaysAt[n - 1]! : 0;
+    return this.options.forest.minImpurityDecrease * (s ? Math.pow(s.factor, decays) : 1);
   }
 
   ask(n = 1): Config[] {
@@ -192,7 +204,7 @@ export class CBO extends SearchBase {
       } else {
         model = this.fitModel(rng, out, model);
         // Long histories (cheap liar mode): one candidate sweep serves the whole batch, picked points excluded.
-        const reuse = L + j > o.liarRefitLimit;
+        const reuse = L + j > o.fullRefitLimit;
         if (!reuse || sweep === null) sweep = sampleCandidates(this.problem, rng, o.nPoints, exclude);
         row = this.optimizeAcquisition(model, asked, rng, exclude, sweep, reuse && j > 0);
       }
@@ -207,8 +219,8 @@ export class CBO extends SearchBase {
   // ---- model -----------------------------------------------------------------------------------------------------
 
   /** Targets (minimized, preprocessed) of the history; failures per filterFailures, NaN where left out. */
-  private targets(rng: Rng): Float64Array {
-    const L = this.history.length;
+  private targets(rng: Rng, upTo = this.history.length): Float64Array {
+    const L = upTo;
     const o = this.options;
     const y = new Float64Array(L).fill(NaN);
     const ok: number[] = [];
@@ -261,7 +273,7 @@ export class CBO extends SearchBase {
 
   /**
    * Fits the surrogate on the history plus the points picked so far in this ask with their constant lie.
-   * Beyond `liarRefitLimit` a lie only updates the leaves of the previous model.
+   * Beyond `fullRefitLimit` a lie only updates the leaves of the previous model.
    */
   private fitModel(rng: Rng, picked: Float64Array[], previous: ModelState | null): ModelState {
     const o = this.options;
@@ -269,6 +281,7 @@ export class CBO extends SearchBase {
     const L = this.history.length;
     const isMoo = this.nObjectives > 1;
     const base = previous !== null && !isMoo ? previous.baseTargets : this.targets(rng);
+    if (picked.length === 0 && L > o.fullRefitLimit) return this.anchoredModel(base);
     let sum = 0;
     let lo = Infinity;
     let hi = -Infinity;
@@ -282,7 +295,7 @@ export class CBO extends SearchBase {
     }
     const lie = o.multiPointStrategy === 'cl_min' ? hi : o.multiPointStrategy === 'cl_mean' ? sum / cnt : lo;
     let yBest = lo;
-    if (previous !== null && L + picked.length > o.liarRefitLimit && !isMoo) {
+    if (previous !== null && L + picked.length > o.fullRefitLimit && !isMoo) {
       const last = picked[picked.length - 1]!;
       previous.forest.insert(last, 0, lie);
       return { ...previous, yBest: Math.min(previous.yBest, lie) };
@@ -308,6 +321,44 @@ export class CBO extends SearchBase {
     const forest = new Forest({ ...o.forest, minImpurityDecrease: this.minImpurityDecrease });
     forest.fit(xCols, N, d, y, rng.fork());
     return { forest, baseTargets: base, yBest };
+  }
+
+  /** Cheap refit: the structure grown on the anchor prefix, leaves refreshed with the current targets. */
+  private anchoredModel(base: Float64Array): ModelState {
+    const d = this.problem.size;
+    const L = this.history.length;
+    const step = 2 ** Math.max(0, Math.floor(Math.log2(L)) - 4);
+    const anchor = Math.floor(L / step) * step;
+    let a = this.anchored;
+    if (a === null || a.anchor !== anchor) {
+      // Everything about the anchor forest derives from the seed and the first `anchor` evaluations.
+      const rng = new Rng(this.seed, anchor, 0xa7c4);
+      const y = this.targets(rng, anchor);
+      const keep: number[] = [];
+      for (let i = 0; i < anchor; i++) if (!Number.isNaN(y[i]!)) keep.push(i);
+      const N = keep.length;
+      const xCols = new Float64Array(N * d);
+      const yy = new Float64Array(N);
+      keep.forEach((i, k) => {
+        for (let j = 0; j < d; j++) xCols[j * N + k] = this.historyRows[i * d + j]!;
+        yy[k] = y[i]!;
+      });
+      const forest = new Forest({ ...this.options.forest, minImpurityDecrease: this.minImpurityAfter(anchor) });
+      forest.fit(xCols, N, d, yy, rng.fork());
+      a = { anchor, forest, routed: 0, leafIds: forest.fittedTrees.map(() => new Int32Array(Math.max(16, 2 * L))) };
+      this.anchored = a;
+    }
+    if (a.leafIds[0]!.length < L) a.leafIds = a.leafIds.map((ids) => {
+      const grown = new Int32Array(2 * L);
+      grown.set(ids);
+      return grown;
+    });
+    a.forest.route(this.historyRows, a.routed, L, a.leafIds);
+    a.routed = L;
+    a.forest.setLeafStats(a.leafIds, base, L);
+    let yBest = Infinity;
+    for (let i = 0; i < L; i++) if (!this.failedFlags[i] && base[i]! < yBest) yBest = base[i]!;
+    return { forest: a.forest, baseTargets: base, yBest };
   }
 
   private optimizeAcquisition(model: ModelState, asked: number, rng: Rng, exclude: Exclusion, sweep: { rows: Float64Array; m: number }, shared: boolean): Float64Array {
@@ -406,6 +457,7 @@ function resolve(problem: HpProblem, o: CBOOptions): ResolvedOptions {
   if (!Number.isInteger(forest.nEstimators) || forest.nEstimators < 1) throw bad('surrogateOptions.nEstimators', forest.nEstimators, 'a positive integer');
   const ga = { ...GA_DEFAULTS, ...(o.ga ?? {}) };
   if (!Number.isInteger(ga.popSize) || ga.popSize < 2) throw bad('ga.popSize', ga.popSize, 'an integer >= 2');
+  if (o.fullRefitLimit !== undefined && !(o.fullRefitLimit >= 0)) throw bad('fullRefitLimit', o.fullRefitLimit, 'a number >= 0');
   return {
     surrogate,
     forest,
@@ -426,6 +478,6 @@ function resolve(problem: HpProblem, o: CBOOptions): ResolvedOptions {
     mooScalarization,
     mooWeights,
     mooLowerBounds: o.mooLowerBounds,
-    liarRefitLimit: o.liarRefitLimit ?? 2000,
+    fullRefitLimit: o.fullRefitLimit ?? 2000,
   };
 }

@@ -130,6 +130,47 @@ export class Forest {
     return res;
   }
 
+  /** Writes, for each tree t, the leaf reached by row r (of row-major `rows`, rows from..to-1) into leafIds[t][r]. */
+  route(rows: Float64Array, from: number, to: number, leafIds: Int32Array[]): void {
+    const d = this.d;
+    this.trees.forEach((tree, t) => {
+      const out = leafIds[t]!;
+      for (let r = from; r < to; r++) {
+        let node = 0;
+        while (tree.feature[node]! >= 0) node = rows[r * d + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+        out[r] = node;
+      }
+    });
+  }
+
+  /**
+   * Recomputes every leaf's mean, variance and count from targets y[0..n-1] and their leaves (rows with a NaN
+   * target are skipped). Keeps the tree structure: used to refresh a forest whose structure is reused.
+   */
+  setLeafStats(leafIds: Int32Array[], y: Float64Array, n: number): void {
+    this.trees.forEach((tree, t) => {
+      const ids = leafIds[t]!;
+      const sum = new Float64Array(tree.nodeCount);
+      const sq = new Float64Array(tree.nodeCount);
+      const cnt = new Int32Array(tree.nodeCount);
+      for (let i = 0; i < n; i++) {
+        const v = y[i]!;
+        if (Number.isNaN(v)) continue;
+        const leaf = ids[i]!;
+        sum[leaf]! += v;
+        sq[leaf]! += v * v;
+        cnt[leaf]!++;
+      }
+      for (let node = 0; node < tree.nodeCount; node++) {
+        if (tree.feature[node]! >= 0 || cnt[node] === 0) continue;
+        const mu = sum[node]! / cnt[node]!;
+        tree.value[node] = mu;
+        tree.variance[node] = Math.max(0, sq[node]! / cnt[node]! - mu * mu);
+        tree.count[node] = cnt[node]!;
+      }
+    });
+  }
+
   /**
    * Adds one observation to the leaf it falls in, in every tree, without re-splitting: a cheap update used for
    * the constant liar on large histories.

@@ -112,7 +112,7 @@ t.test('multi-point strategies and acquisition options all produce valid distinc
     { surrogate: 'RF' },
     { surrogate: 'DUMMY' },
     { acqOptimizer: 'sampling' },
-    { liarRefitLimit: 0 },
+    { fullRefitLimit: 0 },
   ] as const;
   for (const v of variants) {
     const cbo = new CBO(p, { seed: 4, ...FAST, ...v });
@@ -180,4 +180,17 @@ t.test('search() drives the search loop with an evaluator', async (t) => {
   t.ok(results, 'results returned');
   t.equal(cbo.evaluations.length >= 15, true, 'all evaluations were told to the optimizer');
   await t.rejects(new CBO(p, { seed: 1 }).search({ maxEvals: 2 }), { code: 'HPO_NO_EVALUATOR' });
+});
+
+t.test('cheap refit on long histories keeps resume determinism and still learns', async (t) => {
+  const p = new HpProblem().add('x', [0, 1], { type: 'float' }).add('y', [0, 1], { type: 'float' });
+  const f = (c: Config) => -(((c.x as number) - 0.7) ** 2) - ((c.y as number) - 0.2) ** 2;
+  const opts = { seed: 9, fullRefitLimit: 20, nPoints: 500, ga: { popSize: 20, maxGenerations: 10 } };
+  const original = new CBO(p, opts);
+  const history = run(original, f, 60, 3);
+  const resumed = new CBO(p, opts);
+  resumed.tell(history);
+  t.same(resumed.ask(4), original.ask(4), 'same asks after resume in cheap-refit mode');
+  const late = history.slice(40).map((e) => e.objective as number);
+  t.ok(Math.max(...late) > -0.01, `finds the optimum region (${Math.max(...late).toFixed(4)})`);
 });
