@@ -278,6 +278,14 @@ export class ClusterLauncher {
 
   /** Starts the head and the workers (in parallel), skipping healthy ones unless `restart`, and waits until all joined. */
   async up(options: { restart?: boolean } = {}): Promise<UpResult> {
+    try {
+      return await this.upAll(options);
+    } finally {
+      await this.close();
+    }
+  }
+
+  private async upAll(options: { restart?: boolean }): Promise<UpResult> {
     const token = this.token();
     for (const w of this.config.warnings) this.print(`warning: ${w}`);
     const hash = this.configHash();
