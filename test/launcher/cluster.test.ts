@@ -4,7 +4,7 @@
  * dir, sees a worker's agent killed with -9, and `down` leaves no process on any host.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,6 +226,20 @@ await shutdown();
   t.match(submitted.stderr, /Job 'dhtssubmit_\w+' succeeded/);
   const listed = await run(process.execPath, [CLI, 'job', 'list', '--cluster-config', cfgFile], { env: cliEnv });
   t.match(listed.stdout, /SUCCEEDED\s+sh -c 'echo "\$GREETING from the job"'/);
+  // attach: an interactive shell on the head with the cluster's environment (driven here through a pipe).
+  const attached = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'attach', cfgFile], { env: cliEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', () => resolve(out));
+    child.stdin.end('echo "role=$DHTS_ROLE on=$DHTS_NODE_IP"; type dhts | head -1\nexit\n');
+    setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
+  });
+  t.match(attached, `role=head on=${h0.ip}`, 'attach opens a shell on the head');
+  t.match(attached, 'dhts is a function');
+
   const failedJob = await run(process.execPath, [CLI, 'job', 'submit', '--cluster-config', cfgFile, '--', 'exit 7'], { env: cliEnv }).then(() => 0, (e: { code: number }) => e.code);
   t.equal(failedJob, 1, 'a failed job makes `dhts job submit` exit 1');
 
