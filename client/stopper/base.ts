@@ -139,3 +139,8 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
   const frac = position - lo;
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * frac;
 }
+
+/** A short rendering of a value for decision reasons (4 significant digits, no trailing zeros). */
+export function fmt(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
+}

@@ -4,11 +4,10 @@
 // rule (no improvement of the run's own best for a quarter of maxSteps), and, while too few points exist to fit,
 // an IQR test against the values other runs had at the same rung.
 
-import { BaseStopper, CONTINUE, RungTable, quantileSorted, type RunTrace } from './base.js';
+import { BaseStopper, CONTINUE, RungTable, fmt, quantileSorted, type RunTrace } from './base.js';
 import { StopperConfigError, numberIn, positiveInteger } from './errors.js';
 import { fitBayesianCurve, type BayesianCurveOptions } from './lce/bayesian.js';
 import { CURVE_MODEL_NAMES, curveModel, type CurveModel, type CurveModelName } from './lce/models.js';
-import { fmt } from './successive-halving.js';
 import type { StopDecision } from './types.js';
 
 export type ObjectiveReturned = 'last' | 'max' | 'alc';

@@ -6,9 +6,8 @@
 // compared with final values at their first step. Here rung r always means step minSteps + r·intervalSteps, which is
 // the documented intent ("median of observed objectives at similar budgets").
 
-import { BaseStopper, CONTINUE, RungTable, quantileSorted, type RunTrace } from './base.js';
+import { BaseStopper, CONTINUE, RungTable, fmt, quantileSorted, type RunTrace } from './base.js';
 import { numberIn, positiveInteger } from './errors.js';
-import { fmt } from './successive-halving.js';
 import type { StopDecision } from './types.js';
 
 export interface MedianOptions {

@@ -2,7 +2,7 @@
 // rung r is reached at step (minSteps − 1) + reductionFactor^(minEarlyStoppingRate + r); there a run goes on only
 // if its value is among the top ⌊n / reductionFactor⌋ (at least 1) of the n values any run recorded at that rung.
 
-import { BaseStopper, CONTINUE, RungTable, type RunTrace } from './base.js';
+import { BaseStopper, CONTINUE, RungTable, fmt, type RunTrace } from './base.js';
 import { numberIn, positiveInteger } from './errors.js';
 import type { StopDecision } from './types.js';
 
@@ -98,9 +98,4 @@ export class SuccessiveHalvingStopper extends BaseStopper {
     }
     return s;
   }
-}
-
-/** A short rendering of a value for decision reasons (4 significant digits, no trailing zeros). */
-export function fmt(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
 }
