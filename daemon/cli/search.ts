@@ -1,12 +1,14 @@
 // `dhts search`: a hyperparameter search over any command, from a space file, with a live progress line and
 // crash-safe results in runs/<name>/ (or --log-dir).
+import { readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { EvaluatorMethod } from '../../client/evaluator/types.js';
 import { commandPlaceholders, shellQuote, parseCommandTemplate } from '../../client/evaluator/template.js';
-import type { SearchCallback } from '../../client/search/callbacks.js';
-import type { Stopper } from '../../client/stopper/types.js';
+import type { ActorHandle } from '../../client/index.js';
+import type { CommandSearchSpec } from '../../client/search/command-search.js';
+import type { SearchActor, SearchStatus } from '../../client/search/search-actor.js';
 
 export interface SearchCliIo {
   stdout: Writable;
@@ -14,7 +16,7 @@ export interface SearchCliIo {
 }
 
 export interface SearchCliOptions {
-  space: string;
+  space?: string;
   maxEvals: number;
   workers: number;
   logDir?: string;
@@ -33,6 +35,7 @@ export interface SearchCliOptions {
   patience?: number;
   warmStart?: string;
   killGrace: number;
+  detach?: boolean;
 }
 
 /** A usage error: printed without a stack trace, exit code 2. */
@@ -61,7 +64,7 @@ export function registerSearchCommand(program: Command, io: SearchCliIo = { stdo
     .command('search')
     .description('search the hyperparameters of any command: -- python train.py --lr {lr} --units {units}')
     .argument('[command...]', 'the command to evaluate; {name} is replaced by the shell-quoted value of hyperparameter name')
-    .requiredOption('--space <file>', 'search space file (YAML or JSON: name: [low, high] | [choices] | {low, high, log} | value)')
+    .option('--space <file>', 'search space file (YAML or JSON: name: [low, high] | [choices] | {low, high, log} | value)')
     .option('--max-evals <n>', 'number of evaluations', positiveInt('--max-evals'), 100)
     .option('--workers <n>', 'evaluations running at once', positiveInt('--workers'), 1)
     .option('--log-dir <dir>', 'where journal.jsonl and results.csv go (default runs/<name>)')
@@ -71,7 +74,8 @@ export function registerSearchCommand(program: Command, io: SearchCliIo = { stdo
     .option('--timeout <sec>', 'per-evaluation time limit in seconds (SIGTERM, then SIGKILL)', positiveNumber('--timeout'))
     .option('--search-timeout <sec>', 'time limit of the whole search in seconds', positiveNumber('--search-timeout'))
     .addOption(new Option('--direction <dir>', 'whether the printed objective is maximized or minimized').choices(['maximize', 'minimize']).default('maximize'))
-    .option('--address <addr>', 'cluster address ("auto" for a local head): evaluations run on the cluster')
+    .option('--address <addr>', 'run the search as a detached actor of this cluster ("auto": the local head); see search list|attach|stop')
+    .option('--detach', 'with --address: print the search id and return at once')
     .addOption(new Option('--method <m>', 'where commands run (default serial, or cluster with --address)').choices(['serial', 'thread', 'process', 'cluster']))
     .addOption(new Option('--algorithm <a>', 'search algorithm').choices(['cbo', 'random']).default('cbo'))
     .option('--stopper <name>', 'early discarding: sha | lce | median | constant | idle (needs --max-steps)')
@@ -98,6 +102,7 @@ Example:
         process.exitCode = err instanceof SearchCliError || (err as { code?: string }).code === 'HPO_PROBLEM_FILE' ? 2 : 1;
       }
     });
+  registerClusterSubcommands(search, io);
   return search;
 }
 
@@ -115,6 +120,7 @@ export function templateFromArgv(tokens: string[]): string {
 
 /** Run the search; resolves with the process exit code. */
 export async function runSearchCli(tokens: string[], opts: SearchCliOptions, io: SearchCliIo): Promise<number> {
+  if (!opts.space) throw new SearchCliError('--space <file> is required (the search space: name: [low, high] | [choices] | ...)');
   if (tokens.length === 0) throw new SearchCliError('give the command to evaluate after --, e.g. -- python train.py --lr {lr}');
   if (opts.stopper !== undefined && opts.maxSteps === undefined) {
     throw new SearchCliError(`--stopper ${opts.stopper} needs --max-steps (the number of steps of a full run)`);
@@ -126,47 +132,53 @@ export async function runSearchCli(tokens: string[], opts: SearchCliOptions, io:
     throw new SearchCliError((err as Error).message, { cause: err });
   }
   // Loaded here, not at the top: `dhts start` (and every embedded cluster) imports this file too.
-  const [{ Evaluator }, { CBO, RandomSearch }, { problemFromFile }, { ProgressCallback, runSearch, SearchEarlyStopping }, { createStopper, parseStopperName }] = await Promise.all([
-    import('../../client/evaluator/index.js'),
-    import('../../client/hpo/index.js'),
-    import('../../client/hpo/problem-file.js'),
-    import('../../client/search/index.js'),
-    import('../../client/stopper/index.js'),
-  ]);
-  const problem = problemFromFile(opts.space);
+  const { problemFromText } = await import('../../client/hpo/problem-file.js');
+  const { buildStopper } = await import('../../client/search/command-search.js');
+  let spaceText: string;
+  try {
+    spaceText = readFileSync(opts.space, 'utf8');
+  } catch (err) {
+    throw new SearchCliError(`${opts.space}: cannot read the space file (${(err as Error).message})`, { cause: err });
+  }
+  const problem = problemFromText(spaceText, opts.space);
   const names = problem.hyperparameterNames;
   const unknown = commandPlaceholders(template).filter((p) => !names.includes(p));
   if (unknown.length > 0) {
     throw new SearchCliError(`the command uses {${unknown.join('}, {')}} but ${opts.space} defines only: ${names.join(', ')}`);
   }
   const name = opts.name ?? basename(opts.space, extname(opts.space));
-  const logDir = resolve(opts.logDir ?? join('runs', name));
-  let stopper: Stopper | undefined;
-  if (opts.stopper !== undefined) {
-    try {
-      const kind = parseStopperName(opts.stopper);
-      if (kind === 'constant' && opts.stopStep === undefined) throw new SearchCliError('--stopper constant needs --stop-step');
-      stopper = createStopper(kind, { maxSteps: opts.maxSteps!, ...(kind === 'constant' ? { stopStep: opts.stopStep } : {}) } as never);
-    } catch (err) {
-      throw new SearchCliError((err as Error).message, { cause: err });
-    }
+  const spec: CommandSearchSpec = {
+    name,
+    template,
+    spaceText,
+    spacePath: opts.space,
+    maxEvals: opts.maxEvals,
+    workers: opts.workers,
+    logDir: resolve(opts.logDir ?? join('runs', name)),
+    cwd: process.cwd(),
+    seed: opts.seed,
+    resume: opts.resume,
+    timeoutSec: opts.timeout,
+    searchTimeoutSec: opts.searchTimeout,
+    direction: opts.direction,
+    method: opts.method ?? (opts.address !== undefined ? 'cluster' : 'serial'),
+    algorithm: opts.algorithm,
+    stopper: opts.stopper,
+    maxSteps: opts.maxSteps,
+    stopStep: opts.stopStep,
+    patience: opts.patience,
+    warmStart: opts.warmStart ? resolve(opts.warmStart) : undefined,
+    killGraceSec: opts.killGrace,
+  };
+  try {
+    buildStopper(spec);
+  } catch (err) {
+    throw new SearchCliError((err as Error).message, { cause: err });
   }
-  const method: EvaluatorMethod = opts.method ?? (opts.address !== undefined ? 'cluster' : 'serial');
-  const evaluator = await Evaluator.create(
-    { command: template, cwd: process.cwd(), direction: opts.direction, killGraceMs: opts.killGrace * 1000 },
-    {
-      method,
-      numWorkers: opts.workers,
-      timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-      killGraceMs: opts.killGrace * 1000,
-      address: opts.address,
-    },
-  );
-  const optimizerOptions = { seed: opts.seed, logDir, stopper };
-  const optimizer = opts.algorithm === 'random' ? new RandomSearch(problem, optimizerOptions) : new CBO(problem, optimizerOptions);
-  const callbacks: SearchCallback[] = [new ProgressCallback({ stream: io.stderr })];
-  if (opts.patience !== undefined) callbacks.push(new SearchEarlyStopping({ patience: opts.patience }));
+  if (opts.address !== undefined) return startOnCluster(spec, opts.address, opts.detach === true, io);
 
+  const { ProgressCallback } = await import('../../client/search/callbacks.js');
+  const { runCommandSearch } = await import('../../client/search/command-search.js');
   // Ctrl-C ends the search cleanly (journal intact, resume later); a second one leaves at once.
   const interrupt = new AbortController();
   let interrupts = 0;
@@ -176,33 +188,151 @@ export async function runSearchCli(tokens: string[], opts: SearchCliOptions, io:
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
-  io.stderr.write(`search ${name}: ${names.length} hyperparameters, ${opts.maxEvals} evaluations, ${opts.workers} workers (${method}), results in ${logDir}\n`);
+  io.stderr.write(`search ${name}: ${names.length} hyperparameters, ${spec.maxEvals} evaluations, ${spec.workers} workers (${spec.method}), results in ${spec.logDir}\n`);
   try {
-    const results = await runSearch(optimizer, evaluator, {
-      maxEvals: opts.maxEvals,
-      timeoutMs: opts.searchTimeout !== undefined ? opts.searchTimeout * 1000 : undefined,
-      resume: opts.resume === true,
-      logDir,
-      stopper,
-      callbacks,
-      signal: interrupt.signal,
-      warmStart: opts.warmStart,
-    });
+    const results = await runCommandSearch(spec, { callbacks: [new ProgressCallback({ stream: io.stderr })], signal: interrupt.signal });
     const best = results.best();
     if (!best) {
       const last = results.failed().at(-1);
       io.stderr.write(`every evaluation failed${last?.error ? `; the last one: ${last.error}` : ''}\n`);
       return 1;
     }
-    const shown = opts.direction === 'minimize' ? negate(best.objective) : best.objective;
-    io.stdout.write(`best ${opts.direction === 'minimize' ? 'minimized ' : ''}objective ${JSON.stringify(shown)} (job ${best.id})\n`);
-    io.stdout.write(`best configuration ${JSON.stringify(best.parameters)}\n`);
-    io.stdout.write(`results: ${join(logDir, 'results.csv')}\n`);
+    printBest(io, opts.direction, best.id, opts.direction === 'minimize' ? negate(best.objective) : best.objective, best.parameters, spec.logDir);
     return interrupt.signal.aborted ? 130 : 0;
   } finally {
     process.off('SIGINT', onSigint);
-    await evaluator.close();
   }
+}
+
+function printBest(io: SearchCliIo, direction: string, id: string, objective: unknown, parameters: unknown, logDir: string): void {
+  io.stdout.write(`best ${direction === 'minimize' ? 'minimized ' : ''}objective ${JSON.stringify(objective)} (job ${id})\n`);
+  io.stdout.write(`best configuration ${JSON.stringify(parameters)}\n`);
+  io.stdout.write(`results: ${join(logDir, 'results.csv')}\n`);
+}
+
+/** Start the search as a detached actor of the cluster, then follow it (Ctrl-C only detaches). */
+async function startOnCluster(spec: CommandSearchSpec, address: string, detach: boolean, io: SearchCliIo): Promise<number> {
+  const { init, remote, get, shutdown } = await import('../../client/index.js');
+  const { searchActorName } = await import('../../client/search/search-actor.js');
+  await init({ address, logToDriver: false });
+  try {
+    const id = `${spec.name}-${Date.now().toString(36)}`;
+    const actorClass = remote<typeof SearchActor>(new URL('../../client/search/search-actor.js', import.meta.url), 'SearchActor', {
+      name: searchActorName(id),
+      lifetime: 'detached',
+      numCpus: 0,
+      maxConcurrency: 8,
+    });
+    const actor = actorClass.remote();
+    await get(actor.start.remote(id, { ...spec, method: spec.method === 'serial' ? 'cluster' : spec.method }));
+    io.stderr.write(`search ${id} runs on the cluster (results in ${spec.logDir} on its node)\n`);
+    io.stderr.write(`follow it: dhts search attach ${id} --address ${address}; stop it: dhts search stop ${id} --address ${address}\n`);
+    io.stdout.write(`${id}\n`);
+    if (detach) return 0;
+    return await follow(id, io);
+  } finally {
+    await shutdown();
+  }
+}
+
+/** Print the progress of a cluster search until it ends; Ctrl-C stops following, not the search. */
+async function follow(id: string, io: SearchCliIo): Promise<number> {
+  const { kvGet } = await import('../../client/index.js');
+  const { SEARCH_KV_PREFIX } = await import('../../client/search/search-actor.js');
+  const { formatProgress } = await import('../../client/search/callbacks.js');
+  let detached = false;
+  const onSigint = () => {
+    detached = true;
+  };
+  process.on('SIGINT', onSigint);
+  const tty = io.stderr.isTTY === true;
+  let last = '';
+  try {
+    for (;;) {
+      const raw = await kvGet(SEARCH_KV_PREFIX + id);
+      if (raw === undefined) throw new SearchCliError(`no search ${id} on this cluster (see dhts search list)`);
+      const status = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')) as SearchStatus;
+      const line = formatProgress(status.progress);
+      if (line !== last) io.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      last = line;
+      if (status.state !== 'running') {
+        if (tty) io.stderr.write('\n');
+        io.stderr.write(`search ${id} ${status.state}${status.reason ? `: ${status.reason}` : ''}${status.error ? `: ${status.error}` : ''}\n`);
+        if (status.best) printBest(io, 'maximize', status.best.id, status.best.objective, status.best.parameters, status.logDir);
+        return status.state === 'failed' ? 1 : 0;
+      }
+      if (detached) {
+        io.stderr.write(`\ndetached; the search goes on (dhts search attach ${id})\n`);
+        return 0;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** `dhts search list | attach <id> | stop <id>` for searches running on the cluster. */
+function registerClusterSubcommands(search: Command, io: SearchCliIo): void {
+  const withCluster = async (address: string | undefined, fn: () => Promise<number>) => {
+    const { init, shutdown } = await import('../../client/index.js');
+    // `dhts search --address A list` parses --address as the parent's option.
+    address ??= (search.opts() as { address?: string }).address;
+    try {
+      await init({ address: address ?? 'auto', logToDriver: false });
+      process.exitCode = await fn();
+    } catch (err) {
+      io.stderr.write(`dhts search: ${(err as Error).message}\n`);
+      process.exitCode = err instanceof SearchCliError ? 2 : 1;
+    } finally {
+      await shutdown();
+    }
+  };
+  search
+    .command('list')
+    .description('searches started on the cluster with --address, and their state')
+    .option('--address <addr>', 'cluster address (default: auto)')
+    .action(async (o: { address?: string }) =>
+      withCluster(o.address, async () => {
+        const { kvGet, kvList } = await import('../../client/index.js');
+        const { SEARCH_KV_PREFIX } = await import('../../client/search/search-actor.js');
+        const keys = (await kvList(SEARCH_KV_PREFIX)).sort();
+        if (keys.length === 0) io.stdout.write('no search on this cluster\n');
+        for (const key of keys) {
+          const raw = await kvGet(key);
+          if (raw === undefined) continue;
+          const s = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')) as SearchStatus;
+          const best = s.progress.best === undefined ? '-' : Number(s.progress.best.toPrecision(6));
+          io.stdout.write(`${s.id}\t${s.state}\t${s.progress.done}/${s.progress.maxEvals} done\tbest ${best}\t${s.host}:${s.logDir}\n`);
+        }
+        return 0;
+      }),
+    );
+  search
+    .command('attach <id>')
+    .description('follow the progress of a cluster search (Ctrl-C detaches)')
+    .option('--address <addr>', 'cluster address (default: auto)')
+    .action(async (id: string, o: { address?: string }) => withCluster(o.address, () => follow(id, io)));
+  search
+    .command('stop <id>')
+    .description('stop a cluster search (its journal stays resumable with --resume)')
+    .option('--address <addr>', 'cluster address (default: auto)')
+    .action(async (id: string, o: { address?: string }) =>
+      withCluster(o.address, async () => {
+        const { getActor, get, kill } = await import('../../client/index.js');
+        const { searchActorName } = await import('../../client/search/search-actor.js');
+        let actor: ActorHandle<SearchActor>;
+        try {
+          actor = await getActor<SearchActor>(searchActorName(id));
+        } catch (err) {
+          throw new SearchCliError(`no running search ${id} on this cluster (see dhts search list)`, { cause: err });
+        }
+        await get(actor.stop.remote());
+        const code = await follow(id, { ...io, stderr: io.stderr });
+        kill(actor);
+        return code;
+      }),
+    );
 }
 
 function negate(o: number | number[]): number | number[] {
