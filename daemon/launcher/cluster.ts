@@ -327,7 +327,13 @@ export class ClusterLauncher {
       failure = error as HostsFailedError;
     }
     const expected = this.nodes.filter((n) => started.includes(n.label) || alreadyRunning.includes(n.label));
-    await this.waitJoined(expected);
+    try {
+      await this.waitJoined(expected);
+    } catch (error) {
+      // Report hosts that failed to start and hosts that started but never joined, together.
+      if (!failure || !(error instanceof HostsFailedError)) throw error;
+      failure = new HostsFailedError('up', new Map([...failure.failures, ...error.failures]));
+    }
     if (failure) throw failure;
     this.print(`cluster "${this.config.clusterName}" is up: ${this.nodes.length} node(s); job API at ${this.jobsAddress}`);
     this.print(`  dhts job submit --address ${this.jobsAddress} --token-file ${this.tokenPath()} --working-dir . -- node tune.js`);
