@@ -21,3 +21,19 @@ export { PoolEvaluator, TIMEOUT_CODE, type WorkerSlot, type SlotHooks, type RunO
 export { LocalRunningJob, registerChildProcess } from './job.js';
 export { runCommandObjective, renderCommand, shellQuote, commandPlaceholders, parseCommandTemplate, classifyLine } from './command.js';
 export { normalizeOutput } from './output.js';
+
+// The search loop and its results travel with the evaluators (deephyper-ts/evaluator).
+export {
+  runSearch,
+  SearchResults,
+  ProgressCallback,
+  SearchEarlyStopping,
+  readResultsCsv,
+  writeResultsCsv,
+  resultsToCsv,
+  plotSearchTrajectory,
+  SearchError,
+  type SearchOptions,
+  type SearchCallback,
+  type SearchProgress,
+} from '../search/index.js';
