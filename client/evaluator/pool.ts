@@ -40,6 +40,7 @@ interface Active {
   start: number;
   lastStep?: number;
   lastObjective?: number;
+  curve: [number, number][];
   stop?: { reason: string };
   childPids: Set<number>;
   /** Set once the job has a result (or was cancelled): later events of its run are ignored. */
@@ -145,6 +146,7 @@ export abstract class PoolEvaluator implements Evaluator {
         slot: undefined as unknown as WorkerSlot,
         submit: next.submit,
         start: 0,
+        curve: [],
         childPids: new Set(),
         settled: false,
         timers: [],
@@ -223,6 +225,7 @@ export abstract class PoolEvaluator implements Evaluator {
     if (job.settled || job.stop) return { stop: true };
     job.lastStep = step;
     job.lastObjective = objective;
+    job.curve.push([step, objective]);
     const decision = this.stopHandler?.(job.spec.id, step, objective) ?? { stop: false };
     if (decision.stop) this.stopRun(job, decision.reason ?? 'stopper');
     return { stop: decision.stop };
@@ -268,7 +271,10 @@ export abstract class PoolEvaluator implements Evaluator {
       metadata: {},
       timestamps: { submit: job.submit, start: job.start || end, end, gather: end },
     };
-    if (job.lastStep !== undefined) result.budget = job.lastStep;
+    if (job.lastStep !== undefined) {
+      result.budget = job.lastStep;
+      result.curve = job.curve;
+    }
     const stoppedEarly = job.stop !== undefined && job.stop.reason !== 'timeout' && job.stop.reason !== 'cancelled';
     if (stoppedEarly) {
       result.stopped = true;

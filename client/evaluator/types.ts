@@ -54,6 +54,8 @@ export interface JobResult {
   error?: string;
   /** Last step recorded with `record`, if any. */
   budget?: number;
+  /** Every [step, objective] the stopper judged, in order (replayed into a fresh stopper on resume). */
+  curve?: [number, number][];
   /** True when the stopper cut the run short. */
   stopped?: boolean;
   stopReason?: string;

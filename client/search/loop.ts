@@ -87,7 +87,14 @@ export async function runSearch(
   writeCsv(true);
 
   const stopper = options.stopper;
-  if (stopper) evaluator.setStopHandler((jobId, step, objective) => stopper.observe(jobId, step, objective));
+  if (stopper) {
+    // A resumed search rebuilds its stopper's state (rungs, best curves) from the journaled learning curves.
+    for (const r of history) {
+      for (const [step, objective] of r.curve ?? []) stopper.observe(r.id, step, objective);
+      stopper.complete(r.id);
+    }
+    evaluator.setStopHandler((jobId, step, objective) => stopper.observe(jobId, step, objective));
+  }
 
   const resubmit: JobSpec[] = state.interrupted.map((j) => ({ id: j.id, parameters: j.parameters }));
   let nextId = state.lastId + 1;

@@ -225,3 +225,33 @@ t.test('progress: a plain line off a TTY, a redrawn bar on a TTY', async (t) => 
   t.match(ttyText, /\r\x1b\[K\[#+\.*\] /);
   await evaluator.close();
 });
+
+t.test('resume with a stopper: the journaled learning curves rebuild its state before new runs', async (t) => {
+  const dir = tempDir(t);
+  const makeStopper = (log: string[]): Stopper => ({
+    maxSteps: 3,
+    observe: (jobId, step, objective) => {
+      log.push(`${jobId}@${step}=${objective}`);
+      return { stop: jobId === '1' && step >= 2, reason: 'test' };
+    },
+    complete: (jobId) => void log.push(`${jobId}:end`),
+  });
+  const evaluator = await Evaluator.create(
+    async (job) => {
+      for (let step = 1; step <= 3; step++) {
+        await job.record(step, step * 10 + Number(job.id));
+        if (job.stopped()) break;
+      }
+    },
+    { numWorkers: 1 },
+  );
+  const first: string[] = [];
+  await runSearch(new TinyOptimizer(1), evaluator, { maxEvals: 2, logDir: dir, stopper: makeStopper(first) });
+  const second: string[] = [];
+  const results = await runSearch(new TinyOptimizer(1), evaluator, { maxEvals: 3, logDir: dir, resume: true, stopper: makeStopper(second) });
+  t.same(second.slice(0, 7), ['0@1=10', '0@2=20', '0@3=30', '0:end', '1@1=11', '1@2=21', '1:end'], 'replayed, the stopped run up to its stop');
+  t.same(second.slice(7), ['2@1=12', '2@2=22', '2@3=32', '2:end']);
+  t.equal(results.evaluations[1]!.stopped, true);
+  t.equal(results.evaluations[1]!.objective, 21);
+  await evaluator.close();
+});
