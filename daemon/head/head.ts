@@ -456,7 +456,8 @@ export class Head {
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
+    // A microtask: after every message of the current frame, before this turn's frames are flushed.
+    queueMicrotask(() => {
       this.pumpScheduled = false;
       this.pump();
     });

@@ -10,7 +10,9 @@ import {
   ActorUnavailableError,
   NodeAffinitySchedulingStrategy,
   NodeDiedError,
+  ObjectLostError,
   WorkerCrashedError,
+  wait,
   get,
   getActor,
   nodes,
@@ -85,6 +87,10 @@ t.test('kill -9 of an agent: detected within the timeout; tasks retried elsewher
   const mortal = Counter.options({ schedulingStrategy: softly }).remote(1);
   t.equal(await get(survivor.where.remote()), victim.nodeId);
   t.equal(await get(mortal.where.remote()), victim.nodeId);
+  const bigArray = remote<typeof Fx.bigArray>(FIXTURES, 'bigArray');
+  const rebuilt = bigArray.options({ schedulingStrategy: softly }).remote(400_000);
+  const unrecoverable = bigArray.options({ schedulingStrategy: softly, maxRetries: 0 }).remote(400_000);
+  await wait([rebuilt, unrecoverable], { numReturns: 2 });
   const retried = pidThenSleep.options({ schedulingStrategy: softly, maxRetries: 2 }).remote(dir, 'a1', 1500);
   const lost = pidThenSleep.options({ schedulingStrategy: new NodeAffinitySchedulingStrategy(victim.nodeId, true), maxRetries: 0 }).remote(dir, 'a2', 5000);
   await waitForFile(join(dir, 'a1.pid'));
@@ -97,6 +103,8 @@ t.test('kill -9 of an agent: detected within the timeout; tasks retried elsewher
   await t.rejects(get(mortal.read.remote()), ActorDiedError);
   t.equal(await get(survivor.increment.remote(1)), 2, 'restarted on the other node');
   t.equal(await get(survivor.where.remote()), cluster.agents[0]!.nodeId);
+  t.equal((await get(rebuilt)).length, 400_000, 'a large value lost with its node is rebuilt by re-running its task');
+  await t.rejects(get(unrecoverable), ObjectLostError, 'without retries it is lost');
   for (;;) {
     const n = (await nodes()).find((x) => x.NodeID === victim.nodeId)!;
     if (!n.Alive) break;

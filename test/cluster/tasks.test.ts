@@ -10,6 +10,7 @@ import {
   clusterResources,
   clusterStatus,
   get,
+  kill,
   kvDelete,
   kvGet,
   kvList,
@@ -107,6 +108,11 @@ t.test('placement by resources: custom resources and GPUs go to the node that ha
   t.match(gpu.cuda ?? '', /^[01]$/);
   const two = await get(where.options({ numGpus: 2, numCpus: 0 }).remote());
   t.equal(two.cuda, '0,1');
+  const Counter = remote<typeof Fx.Counter>(FIXTURES, 'Counter');
+  const gpuActor = Counter.options({ numGpus: 1, numCpus: 0 }).remote();
+  t.match(await get(gpuActor.cuda.remote()), /^[01]$/, 'an actor process gets CUDA_VISIBLE_DEVICES of its GPU');
+  t.equal(await get(gpuActor.where.remote()), a1.nodeId);
+  kill(gpuActor);
   // Node affinity, hard.
   const pinned = await get(Array.from({ length: 4 }, () => where.options({ schedulingStrategy: new NodeAffinitySchedulingStrategy(a0.nodeId) }).remote()));
   t.ok(pinned.every((w) => w.nodeId === a0.nodeId));
