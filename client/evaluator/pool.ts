@@ -22,6 +22,8 @@ export interface SlotHooks {
 
 /** One worker: runs one job at a time. */
 export interface WorkerSlot {
+  /** True once the worker is gone (killed or crashed): it is replaced, never reused. */
+  dead: boolean;
   run(spec: JobSpec, hooks: SlotHooks): Promise<RunOutcome>;
   /** Ask the current run to stop (it sees `stopped()` and its signal abort). */
   requestStop(): void;
@@ -35,7 +37,8 @@ export const TIMEOUT_CODE = 'EVALUATION_TIMEOUT';
 
 interface Active {
   spec: JobSpec;
-  slot: WorkerSlot;
+  /** Unset while the slot is being acquired (a new thread, process or actor starting). */
+  slot?: WorkerSlot;
   submit: number;
   start: number;
   lastStep?: number;
@@ -143,7 +146,6 @@ export abstract class PoolEvaluator implements Evaluator {
       const next = this.queue.shift()!;
       const job: Active = {
         spec: next.spec,
-        slot: undefined as unknown as WorkerSlot,
         submit: next.submit,
         start: 0,
         curve: [],
@@ -205,7 +207,7 @@ export abstract class PoolEvaluator implements Evaluator {
       outcome = { kind: 'crashed', message: errorMessage(err) };
     }
     for (const t of job.timers) clearTimeout(t);
-    const slotDead = (slot as { dead?: boolean }).dead === true || outcome.kind === 'crashed';
+    const slotDead = slot.dead || outcome.kind === 'crashed';
     if (!job.settled) this.finish(job, outcome);
     this.active.delete(job.spec.id);
     this.releaseSlot(slot, slotDead);
@@ -250,10 +252,11 @@ export abstract class PoolEvaluator implements Evaluator {
   }
 
   private async hardKill(job: Active): Promise<void> {
-    if (this.active.get(job.spec.id) !== job || (job.slot as { dead?: boolean }).dead) return;
+    const slot = job.slot;
+    if (this.active.get(job.spec.id) !== job || !slot || slot.dead) return;
     for (const pid of job.childPids) killGroup(pid);
-    (job.slot as { dead?: boolean }).dead = true;
-    await job.slot.kill().catch(() => undefined);
+    slot.dead = true;
+    await slot.kill().catch(() => undefined);
     if (!job.settled) {
       this.finish(job, { kind: 'crashed', message: `killed after not stopping within ${this.killGraceMs} ms` });
     }
