@@ -28,7 +28,8 @@ export interface NodeOptions {
   tempDir: string;
   heartbeatMs?: number;
   nodeTimeoutMs?: number;
-  /** Agents: give up on an unreachable head after this long (0 = never). */
+  /** Agents joining a remote head: give up (and exit) after this long without it (default 60 s, as Ray's
+   *  raylets do; 0 = never). The head node's own agent never gives up. */
   giveUpAfterMs?: number;
   log?: (line: string) => void;
 }
@@ -109,7 +110,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       labels: o.labels,
       isHead: o.head,
       tempDir: o.tempDir,
-      giveUpAfterMs: o.giveUpAfterMs,
+      giveUpAfterMs: o.head ? 0 : (o.giveUpAfterMs ?? 60_000),
       log,
     });
     try {
