@@ -86,9 +86,10 @@ class ChannelSlot implements WorkerSlot {
 // What each slot runs; kept beside the slot so the slot class stays backend-agnostic.
 const currentSource = new WeakMap<ChannelSlot, { specifier: string; exportName: string; runKwargs: unknown }>();
 
-function startThread(execArgv: string[]): Promise<Endpoint> {
+function startThread(execArgv: string[] | undefined): Promise<Endpoint> {
   const stopBuffer = new SharedArrayBuffer(4);
-  const worker = new Worker(WORKER_MAIN, { workerData: { stopFlag: stopBuffer }, execArgv });
+  // Without execArgv, Node gives the thread this process's flags, minus those a thread cannot take.
+  const worker = new Worker(WORKER_MAIN, { workerData: { stopFlag: stopBuffer }, ...(execArgv ? { execArgv } : {}) });
   return ready(worker, {
     send: (m) => worker.postMessage(m),
     onMessage: (fn) => worker.on('message', fn),
@@ -111,8 +112,8 @@ function startThread(execArgv: string[]): Promise<Endpoint> {
   });
 }
 
-function startProcess(execArgv: string[]): Promise<Endpoint> {
-  const child: ChildProcess = fork(WORKER_MAIN, [], { serialization: 'advanced', execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startProcess(execArgv: string[] | undefined): Promise<Endpoint> {
+  const child: ChildProcess = fork(WORKER_MAIN, [], { serialization: 'advanced', execArgv: execArgv ?? process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return ready(child, {
     send: (m) => {
@@ -173,13 +174,13 @@ export interface WorkerPoolOptions {
 export class WorkerPoolEvaluator extends PoolEvaluator {
   readonly method: EvaluatorMethod;
   private readonly source: { specifier: string; exportName: string; runKwargs: unknown };
-  private readonly execArgv: string[];
+  private readonly execArgv: string[] | undefined;
 
   constructor(method: 'thread' | 'process', specifier: string, exportName: string, options: WorkerPoolOptions) {
     super(options);
     this.method = method;
     this.source = { specifier, exportName, runKwargs: options.runKwargs };
-    this.execArgv = options.execArgv ?? process.execArgv;
+    this.execArgv = options.execArgv;
   }
 
   protected async createSlot(): Promise<WorkerSlot> {
