@@ -97,7 +97,7 @@ interface SimRow {
 
 async function utilizationTable(): Promise<string> {
   const workers = Number(args.get('workers') ?? 1024);
-  const horizon = Number(args.get('horizon') ?? 600); // simulated seconds
+  const horizon = Number(args.get('horizon') ?? 240); // simulated seconds: four mean durations
   const problem = new HpProblem();
   for (let i = 0; i < 5; i++) problem.add(`x${i}`, [-32.768, 32.768]);
   const ackley = (p: Record<string, unknown>) => {
