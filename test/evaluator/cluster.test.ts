@@ -33,9 +33,10 @@ t.test('cluster backend', async (t) => {
       evaluator.submit([0, 1, 2].map((i) => ({ id: `w${i}`, parameters: { ms: 1 } })));
       for (let n = 0; n < 3; ) n += (await evaluator.gather()).length;
       const start = Date.now();
-      evaluator.submit([0, 1, 2].map((i) => ({ id: String(i), parameters: { ms: 400 } })));
+      evaluator.submit([0, 1, 2].map((i) => ({ id: String(i), parameters: { ms: 600 } })));
       for (let n = 0; n < 3; ) n += (await evaluator.gather()).length;
-      t.ok(Date.now() - start < 1100, `three 400 ms evaluations took ${Date.now() - start} ms`);
+      // One at a time: 1,800 ms.
+      t.ok(Date.now() - start < 1400, `three 600 ms evaluations took ${Date.now() - start} ms`);
     } finally {
       await evaluator.close();
     }
