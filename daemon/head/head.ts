@@ -649,6 +649,7 @@ export class Head {
       if (task.state === 'queued') {
         this.queue.remove((q) => q.task === task);
         this.finishTask(task, { ok: false, error: cancelled });
+        this.schedulePump();
         return;
       }
       if (task.state === 'waiting') {

@@ -107,3 +107,43 @@ t.test('the head refuses bad peers and keeps serving the others', async (t) => {
   t.equal(await request(again.conn, 3, { op: 'kvGet', key: 'k2', value: undefined }), 'v', 'and new ones are accepted');
   again.conn.close();
 });
+
+t.test('backpressure: above maxPendingTasks the head stops reading from a submitter until the queue drains', async (t) => {
+  const token = 'bp';
+  const head = new Head({ token, maxPendingTasks: 100 });
+  const port = await head.start();
+  t.teardown(() => head.stop());
+  const { conn } = await dial(`127.0.0.1:${port}`, { role: 'driver', token, pid: process.pid, hostname: 'test' });
+  t.teardown(() => conn.close());
+  const opts = { resources: { CPU: 1 }, maxRetries: 0, retryExceptions: false, strategy: 'DEFAULT' as const };
+  const ids: string[] = [];
+  // No node exists: everything queues. 30 frames of 100 submits each.
+  for (let f = 0; f < 30; f++) {
+    for (let i = 0; i < 100; i++) {
+      const taskId = `t${f}-${i}`;
+      ids.push(taskId);
+      conn.send({ type: 'submit', taskId, fn: { module: 'file:///x.js', name: 'f' }, args: new Uint8Array([0x90]), opts });
+    }
+    conn.flush();
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const pending = head.status().tasks.pending;
+  t.ok(pending >= 100 && pending < 1000, `the queue stopped growing at ${pending} of 3000 submitted`);
+  // Drain from another connection (the paused one is not read): as the queue shrinks, the head reads again.
+  const other = await dial(`127.0.0.1:${port}`, { role: 'driver', token, pid: process.pid, hostname: 'test' });
+  t.teardown(() => other.conn.close());
+  let status = head.status();
+  let peak = 0;
+  for (let i = 0; i < 200 && status.tasks.finished < 3000; i++) {
+    for (const id of ids) other.conn.send({ type: 'cancel', taskId: id, force: false });
+    other.conn.flush();
+    await new Promise((r) => setTimeout(r, 30));
+    status = head.status();
+    peak = Math.max(peak, status.tasks.pending);
+  }
+  // Reading resumes a socket chunk at a time, so the bound is the limit plus what one read brings in.
+  t.ok(peak < 1500, `the queue stayed bounded while it drained (peak ${peak} of 3000)`);
+  t.equal(status.tasks.finished, 3000, 'every submit was eventually read (and cancelled)');
+  t.equal(status.tasks.pending, 0);
+});
