@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { InvalidJobError, JobAlreadyExistsError, JobNotFoundError, JobNotTerminalError } from './errors.js';
 
+/** Exit code of the job runner (runner.ts) when no node can hold the entrypoint. */
+export const UNSCHEDULABLE_EXIT_CODE = 86;
+
 export type JobStatus = 'PENDING' | 'RUNNING' | 'STOPPED' | 'SUCCEEDED' | 'FAILED';
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['STOPPED', 'SUCCEEDED', 'FAILED']);
 
@@ -65,6 +68,13 @@ export interface JobManagerOptions {
   readonly token: string;
   /** Total resources of the head's node, or undefined when it is not known yet. */
   readonly headCapacity: () => Readonly<Record<string, number>> | undefined;
+  /**
+   * Totals of every alive node. With it, an entrypoint that does not fit the head's node but fits another node runs
+   * there through `runner` (an actor holding its resources); without it, such a job fails as unschedulable.
+   */
+  readonly clusterCapacities?: () => readonly Readonly<Record<string, number>>[];
+  /** Path of the job runner script (runner.js), started with node in place of a remote entrypoint. */
+  readonly runner?: string;
   /** Makes a package available on this node and returns its directory. */
   readonly resolveWorkingDir: (uri: string) => Promise<string>;
   readonly now?: () => number;
@@ -79,6 +89,8 @@ export interface JobManagerOptions {
 interface Job {
   info: JobInfo;
   logPath: string;
+  /** Runs on another node through the job runner; its resources are the cluster scheduler's business. */
+  remote?: boolean;
   child?: ChildProcess;
   stopRequested: boolean;
   killTimer?: NodeJS.Timeout;
@@ -244,7 +256,7 @@ export class JobManager {
   private reserved(): Record<string, number> {
     const used: Record<string, number> = {};
     for (const j of this.jobs.values()) {
-      if (j.info.status !== 'RUNNING') continue;
+      if (j.info.status !== 'RUNNING' || j.remote) continue;
       for (const [k, v] of Object.entries(j.info.resources)) used[k] = (used[k] ?? 0) + v;
     }
     return used;
@@ -261,7 +273,13 @@ export class JobManager {
         if (!capacity) continue;
         const never = needs.find(([k, v]) => v > (capacity[k] ?? 0));
         if (never) {
-          this.finish(job, 'FAILED', `The entrypoint needs ${never[1]} ${never[0]} but the head's node has ${capacity[never[0]] ?? 0}: it can never run there.`, 'JOB_ENTRYPOINT_UNSCHEDULABLE');
+          const elsewhere = this.options.runner && (this.options.clusterCapacities?.() ?? []).some((c) => needs.every(([k, v]) => v <= (c[k] ?? 0)));
+          if (elsewhere) {
+            job.remote = true;
+            this.start(job);
+          } else {
+            this.finish(job, 'FAILED', `The entrypoint needs ${never[1]} ${never[0]} but the head's node has ${capacity[never[0]] ?? 0}, and no other node can hold it.`, 'JOB_ENTRYPOINT_UNSCHEDULABLE');
+          }
           continue;
         }
         const used = this.reserved();
@@ -273,7 +291,8 @@ export class JobManager {
 
   private start(job: Job): void {
     const workingDir = job.info.runtimeEnv.workingDir;
-    const prepared = workingDir ? this.options.resolveWorkingDir(workingDir) : Promise.resolve(undefined);
+    // A remote entrypoint's node unpacks the working dir itself.
+    const prepared = workingDir && !job.remote ? this.options.resolveWorkingDir(workingDir) : Promise.resolve(undefined);
     // RUNNING from here on, so its resources stay reserved while the working dir is prepared.
     this.update(job, { status: 'RUNNING', startTime: this.now(), message: 'Preparing the runtime environment.' });
     prepared.then(
@@ -302,7 +321,19 @@ export class JobManager {
     delete env.DHTS_JOBS_PORT;
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', job.info.entrypoint], { cwd: cwd ?? process.cwd(), env, detached: true, stdio: ['ignore', fd, fd] });
+      if (job.remote) {
+        const { CPU: _c, ...rest } = job.info.resources;
+        env.DHTS_JOB_SPEC = JSON.stringify({
+          jobId: job.info.submissionId,
+          entrypoint: job.info.entrypoint,
+          env: { ...(this.options.env ?? {}), ...(job.info.runtimeEnv.envVars ?? {}) },
+          workingDir: job.info.runtimeEnv.workingDir ?? '',
+          resources: { CPU: job.info.resources.CPU ?? 0, ...rest },
+        });
+        child = spawn(process.execPath, [this.options.runner!], { cwd: process.cwd(), env, detached: true, stdio: ['ignore', fd, fd] });
+      } else {
+        child = spawn('/bin/sh', ['-c', job.info.entrypoint], { cwd: cwd ?? process.cwd(), env, detached: true, stdio: ['ignore', fd, fd] });
+      }
     } catch (error) {
       closeSync(fd);
       this.finish(job, 'FAILED', `Failed to start the entrypoint: ${(error as Error).message}`, 'JOB_ENTRYPOINT_COMMAND_START_ERROR');
@@ -320,6 +351,9 @@ export class JobManager {
       const exitCode = code ?? -1;
       if (job.stopRequested) this.finish(job, 'STOPPED', 'Job was intentionally stopped.', undefined, exitCode);
       else if (code === 0) this.finish(job, 'SUCCEEDED', 'Job finished successfully.', undefined, 0);
+      else if (job.remote && code === UNSCHEDULABLE_EXIT_CODE) {
+        this.finish(job, 'FAILED', `No node can hold the entrypoint's resources:\n${this.lastLines(job, 3)}`, 'JOB_ENTRYPOINT_UNSCHEDULABLE', code);
+      }
       else {
         const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
         this.finish(job, 'FAILED', `Job entrypoint command failed: it ${how}. Last lines of its log:\n${this.lastLines(job, 10)}`, 'JOB_ENTRYPOINT_COMMAND_ERROR', exitCode);

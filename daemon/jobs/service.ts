@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { registerHeadService, type HeadServiceContext } from '../head/services.js';
 import { JobManager } from './manager.js';
 import { ensureUnpacked, parsePackageUri, storePackage } from './packages.js';
@@ -25,6 +26,8 @@ export async function startJobService(context: HeadServiceContext, options: { po
     address: context.address,
     token: context.token,
     headCapacity: () => context.status().nodes.find((n) => n.isHead && n.alive)?.total,
+    clusterCapacities: () => context.status().nodes.filter((n) => n.alive).map((n) => n.total),
+    runner: fileURLToPath(new URL('./runner.js', import.meta.url)),
     resolveWorkingDir: async (uri) => {
       const hash = parsePackageUri(uri);
       return ensureUnpacked(unpackRoot, hash, async () => {

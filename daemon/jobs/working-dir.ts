@@ -17,6 +17,15 @@ export const PACKAGE_KV_PREFIX = 'dhts:pkg:';
 /** Below a node's temp dir. */
 export const WORKING_DIR_CACHE = join('runtime_resources', 'working_dir');
 
+let currentNodeTempDir = process.env.DHTS_TEMP_DIR || '/tmp/dhts';
+/** The temp dir of the node this process runs on (a worker is told by its agent). */
+export function setNodeTempDir(dir: string): void {
+  currentNodeTempDir = dir;
+}
+export function nodeTempDir(): string {
+  return currentNodeTempDir;
+}
+
 const IN_UNPACKED = /\/runtime_resources\/working_dir\/([0-9a-f]{64})\/(.+)$/;
 const PKG_URL = /^pkg:\/\/([0-9a-f]{64})\/(.+)$/;
 

@@ -10,7 +10,7 @@ import { makeActorHandle } from '../../client/runtime/remote.js';
 import { setRuntime } from '../../client/runtime/state.js';
 import { Executor, setModuleResolver } from './executor.js';
 import { CLOSE_AGENT_GONE } from '../../protocol/index.js';
-import { kvPackageFetcher, localizeModuleUrl } from '../jobs/working-dir.js';
+import { kvPackageFetcher, localizeModuleUrl, setNodeTempDir } from '../jobs/working-dir.js';
 
 function waitForInit(): Promise<WorkerInit> {
   return new Promise((resolve, reject) => {
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   core.actorHandleFactory = (actorId, className) => makeActorHandle(actorId, className);
   setRuntime({ core, isWorker: true });
   const fetchPackage = kvPackageFetcher(async (key) => (await core.request('kvGet', { key })) as Uint8Array | string | null);
+  setNodeTempDir(init.tempDir);
   setModuleResolver((url) => localizeModuleUrl(url, { tempDir: init.tempDir, fetch: fetchPackage }));
   new Executor(core, init.workerId, init.nodeId);
   core.onClose(() => setTimeout(() => process.exit(0), 10));

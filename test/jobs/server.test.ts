@@ -125,7 +125,7 @@ t.test('job API over gRPC', async (t) => {
     const big = await client.submitJob({ entrypoint: 'true', entrypointNumCpus: 3 });
     const failed = await client.waitUntilEnded(big);
     t.equal(failed.status, 'FAILED');
-    t.match(failed.message, /needs 3 CPU but the head's node has 2/);
+    t.match(failed.message, /needs 3 CPU but the head's node has 2, and no other node can hold it/);
     const a = await client.submitJob({ entrypoint: 'sleep 0.5', entrypointNumCpus: 2 });
     const b = await client.submitJob({ entrypoint: 'true', entrypointNumCpus: 1 });
     t.equal((await client.getJob(b)).status, 'PENDING', 'b waits for a to free the CPUs');

@@ -197,6 +197,28 @@ await shutdown();
     t.match(url, new RegExp(`/e2e/${ip.replace(/\./g, '\\.')}/runtime_resources/working_dir/[0-9a-f]{64}/lib/objective\\.mjs$`), `the module was imported from ${ip}'s own unpacked copy`);
   }
 
+  // An entrypoint the head's node cannot hold (2 CPUs; the head has 1) runs on a worker, in its own unpacked copy.
+  const remoteJob = await client.waitUntilEnded(
+    await client.submitJob({ entrypoint: 'echo "ran-on=$DHTS_NODE_IP module=$(test -f lib/objective.mjs && echo yes)"', workingDir: project, entrypointNumCpus: 2 }),
+    { timeoutMs: 60_000 },
+  );
+  const remoteLog = await client.getJobLogs(remoteJob.submissionId);
+  t.equal(remoteJob.status, 'SUCCEEDED', `${remoteJob.message}\n${remoteLog}`);
+  const ranOn = /ran-on=(\S*) module=(\S*)/.exec(remoteLog);
+  t.ok(ranOn && [h1.ip, h2.ip].includes(ranOn[1]!) && ranOn[2] === 'yes', `ran on a worker host, from the working dir: ${remoteLog}`);
+  const never = await client.waitUntilEnded(await client.submitJob({ entrypoint: 'true', entrypointNumCpus: 5 }));
+  t.equal(never.status, 'FAILED');
+  t.equal(never.errorType, 'JOB_ENTRYPOINT_UNSCHEDULABLE');
+  const longRemote = await client.submitJob({ entrypoint: 'echo started; exec sleep 37', entrypointNumCpus: 2 });
+  await waitFor('remote job output', async () => (await client.getJobLogs(longRemote)).includes('started'), 30_000);
+  t.equal(await client.stopJob(longRemote), true);
+  t.equal((await client.getJob(longRemote)).status, 'STOPPED');
+  const sleeping = await waitFor('the remote entrypoint to be gone', async () => {
+    const all = (await Promise.all([h1, h2].map((h) => net.pids(h)))).flat();
+    return all.some((p) => cmdlineOf(p) === 'sleep 37 ') ? false : 'gone';
+  }, 10_000).catch(() => 'still running');
+  t.equal(sleeping, 'gone', 'stopping the job killed the entrypoint on the worker host');
+
   // A driver outside the cluster ships its own directory with init({ runtimeEnv: { workingDir } }).
   const laptop = join(dir, 'laptop');
   mkdirSync(join(laptop, 'lib'), { recursive: true });
