@@ -15,7 +15,9 @@ export class SeededRandom {
   private s1: number;
   private s2: number;
   private s3: number;
-  private spareNormal: number | null = null;
+  // A plain double plus a flag (not number | null): V8 then stores it unboxed, so drawing normals allocates nothing.
+  private spareNormal = 0;
+  private hasSpare = false;
 
   constructor(seed: number) {
     let state = Math.floor(seed) | 0;
@@ -58,16 +60,16 @@ export class SeededRandom {
 
   /** Standard normal (Box-Muller, the second value is kept for the next call). */
   normal(): number {
-    if (this.spareNormal !== null) {
-      const v = this.spareNormal;
-      this.spareNormal = null;
-      return v;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spareNormal;
     }
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    this.hasSpare = true;
     return r * Math.cos(2 * Math.PI * v);
   }
 

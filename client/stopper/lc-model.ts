@@ -81,7 +81,7 @@ export class LCModelStopper extends BaseStopper {
     }
     this.objectiveReturned = returned;
     this.seed = Math.floor(options.seed ?? 0);
-    this.sampler = { ...options.sampler };
+    this.sampler = { horizon: this.maxSteps, ...options.sampler };
   }
 
   /** Number of Bayesian curve fits made so far (for benchmarks). */

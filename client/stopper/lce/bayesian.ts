@@ -1,18 +1,22 @@
 // Bayesian learning-curve regression in the model of DeepHyper's BayesianLearningCurveRegressor:
 //   ρ ~ N(ρ_LS, s²), σ ~ Exponential(1), y_i ~ N(f(z_i; ρ), σ²),
 // with ρ_LS the least-squares fit and s = max(1, |ρ_LS|) (DeepHyper: s = 1). DeepHyper samples it with NUTS
-// (jax/numpyro); we use Metropolis-within-Gibbs in a non-centred parametrisation (below), with step sizes and the
-// proposal shape adapted during warm-up. No autodiff; about 15–25 ms of CPU per fit at 50 points.
+// (jax/numpyro). Here σ is integrated out and ρ's marginal posterior is sampled by adaptive importance sampling
+// (population Monte Carlo): independent draws from a defensive mixture — the prior itself, a Student-t around the
+// Laplace approximation, then a Student-t fitted to the first round's weighted draws — weighted by target/mixture.
+// Independent draws cannot get stuck in one corner of a curved, multi-modal posterior the way a random walk does,
+// and the prior component bounds every weight, so extrapolations from few points keep their real spread.
+// Curves with a pole before the horizon (CurveModel.valid) have no prior mass: past a pole a curve says nothing.
 
 import { SeededRandom } from '../../learn/random.js';
-import { fitLeastSquares, sumSquares, type LeastSquaresOptions } from './least-squares.js';
+import { fitLeastSquares, type LeastSquaresOptions } from './least-squares.js';
 import { cholesky, choleskyWithJitter } from './linalg.js';
 import type { CurveModel } from './models.js';
 
 export interface BayesianCurveOptions extends LeastSquaresOptions {
-  /** Warm-up (adaptation) iterations, discarded (default 200, as DeepHyper). */
+  /** Draws of the first round (prior + Laplace proposal), which also shapes the second proposal (default 400). */
   numWarmup?: number;
-  /** Posterior samples kept (default 1000, as DeepHyper). */
+  /** Draws of the second, adapted round (default 1200). All draws of both rounds are kept, with their weights. */
   numSamples?: number;
   /**
    * Std of the Normal prior around the least-squares parameters, relative to their size: parameter j gets
@@ -28,19 +32,28 @@ export class BayesianCurveFit {
     /** numSamples × numParams, row-major. */
     readonly samples: Float64Array,
     readonly numSamples: number,
+    /** Normalized importance weight of each sample (they sum to 1). */
+    readonly weights: Float64Array,
     /** Least-squares parameters (the prior mean). */
     readonly rhoLeastSquares: Float64Array,
     readonly mseLeastSquares: number,
-    /** Fraction of accepted ρ proposals after warm-up. */
-    readonly acceptanceRate: number,
   ) {}
+
+  /** Kish's effective sample size of the weighted draws, 1/Σw². */
+  get effectiveSampleSize(): number {
+    let s = 0;
+    for (const w of this.weights) s += w * w;
+    return s > 0 ? 1 / s : 0;
+  }
 
   /** Values of the curve at `z` under each posterior sample (non-finite values are kept as NaN). */
   predictSamples(z: number): Float64Array {
     const p = this.model.numParams;
     const out = new Float64Array(this.numSamples);
+    const rho = new Float64Array(p);
     for (let s = 0; s < this.numSamples; s++) {
-      const v = this.model.f(z, this.samples.subarray(s * p, s * p + p));
+      for (let j = 0; j < p; j++) rho[j] = this.samples[s * p + j]!;
+      const v = this.model.f(z, rho);
       out[s] = Number.isFinite(v) ? v : NaN;
     }
     return out;
@@ -49,31 +62,116 @@ export class BayesianCurveFit {
   /** Posterior mean and std of the curve at `z`. */
   predict(z: number): { mean: number; std: number } {
     const values = this.predictSamples(z);
-    let n = 0;
+    let total = 0;
     let sum = 0;
     let sq = 0;
-    for (const v of values) {
-      if (Number.isNaN(v)) continue;
-      n++;
-      sum += v;
-      sq += v * v;
+    for (let s = 0; s < values.length; s++) {
+      const v = values[s]!;
+      const w = this.weights[s]!;
+      if (Number.isNaN(v) || w === 0) continue;
+      total += w;
+      sum += w * v;
+      sq += w * v * v;
     }
-    if (n === 0) return { mean: NaN, std: NaN };
-    const mean = sum / n;
-    return { mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
+    if (total === 0) return { mean: NaN, std: NaN };
+    const mean = sum / total;
+    return { mean, std: Math.sqrt(Math.max(0, sq / total - mean * mean)) };
+  }
+
+  /** Posterior quantiles of the curve at `z` (levels in [0, 1]). */
+  quantiles(z: number, levels: readonly number[]): number[] {
+    const values = this.predictSamples(z);
+    const order = Array.from(values.keys()).filter((s) => !Number.isNaN(values[s]!) && this.weights[s]! > 0);
+    if (order.length === 0) return levels.map(() => NaN);
+    order.sort((a, b) => values[a]! - values[b]!);
+    let total = 0;
+    for (const s of order) total += this.weights[s]!;
+    return levels.map((q) => {
+      let cumulative = 0;
+      for (const s of order) {
+        cumulative += this.weights[s]! / total;
+        if (cumulative >= q) return values[s]!;
+      }
+      return values[order[order.length - 1]!]!;
+    });
   }
 
   /** Posterior probability that the curve at `z` satisfies `condition` (samples with no finite value excluded). */
   prob(z: number, condition: (value: number) => boolean): number {
-    let n = 0;
+    const values = this.predictSamples(z);
+    let total = 0;
     let hits = 0;
-    for (const v of this.predictSamples(z)) {
+    for (let s = 0; s < values.length; s++) {
+      const v = values[s]!;
       if (Number.isNaN(v)) continue;
-      n++;
-      if (condition(v)) hits++;
+      total += this.weights[s]!;
+      if (condition(v)) hits += this.weights[s]!;
     }
-    return n === 0 ? 0 : hits / n;
+    return total === 0 ? 0 : hits / total;
   }
+}
+
+/** A multivariate Student-t (ν degrees of freedom) or, with ν = Infinity, Normal proposal: mean and Cholesky factor. */
+interface Proposal {
+  mean: Float64Array;
+  chol: Float64Array;
+  nu: number;
+  /** log of the density's normalising constant, log|L| included. */
+  logNorm: number;
+}
+
+const LOG_2PI = Math.log(2 * Math.PI);
+const T_DOF = 4;
+
+function makeProposal(mean: Float64Array, chol: Float64Array, nu: number): Proposal {
+  const p = mean.length;
+  let logDet = 0;
+  for (let j = 0; j < p; j++) logDet += Math.log(chol[j * p + j]!);
+  const logNorm = Number.isFinite(nu)
+    ? logGamma((nu + p) / 2) - logGamma(nu / 2) - (p / 2) * Math.log(nu * Math.PI) - logDet
+    : -(p / 2) * LOG_2PI - logDet;
+  return { mean, chol, nu, logNorm };
+}
+
+function logDensity(q: Proposal, x: Float64Array, scratch: Float64Array): number {
+  const p = q.mean.length;
+  // Mahalanobis distance through L⁻¹(x − μ), L lower triangular.
+  let m = 0;
+  for (let i = 0; i < p; i++) {
+    let s = x[i]! - q.mean[i]!;
+    for (let k = 0; k < i; k++) s -= q.chol[i * p + k]! * scratch[k]!;
+    scratch[i] = s / q.chol[i * p + i]!;
+    m += scratch[i]! * scratch[i]!;
+  }
+  return Number.isFinite(q.nu) ? q.logNorm - ((q.nu + p) / 2) * Math.log1p(m / q.nu) : q.logNorm - m / 2;
+}
+
+function draw(q: Proposal, rng: SeededRandom, out: Float64Array, noise: Float64Array): void {
+  const p = q.mean.length;
+  for (let j = 0; j < p; j++) noise[j] = rng.normal();
+  let scale = 1;
+  if (Number.isFinite(q.nu)) {
+    // χ²_ν / ν from ν standard normals (ν is a small integer here).
+    let chi2 = 0;
+    for (let k = 0; k < q.nu; k++) chi2 += rng.normal() ** 2;
+    scale = 1 / Math.sqrt(chi2 / q.nu);
+  }
+  for (let i = 0; i < p; i++) {
+    let d = 0;
+    for (let k = 0; k <= i; k++) d += q.chol[i * p + k]! * noise[k]!;
+    out[i] = q.mean[i]! + scale * d;
+  }
+}
+
+/** Lanczos approximation of ln Γ(x), x > 0. */
+function logGamma(x: number): number {
+  const c = [676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9.984369578019572e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  x -= 1;
+  let a = 0.9999999999998099;
+  const t = x + 7.5;
+  for (let i = 0; i < 8; i++) a += c[i]! / (x + i + 1);
+  return 0.5 * LOG_2PI + (x + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
 export function fitBayesianCurve(
@@ -84,145 +182,203 @@ export function fitBayesianCurve(
   options: BayesianCurveOptions = {},
 ): BayesianCurveFit {
   const rng = new SeededRandom(seed);
-  const numWarmup = options.numWarmup ?? 200;
-  const numSamples = options.numSamples ?? 1000;
+  const numFirst = Math.max(0, Math.floor(options.numWarmup ?? 400));
+  const numSecond = Math.max(1, Math.floor(options.numSamples ?? 1200));
   const priorScale = options.priorScale ?? 1;
   const n = z.length;
   const p = model.numParams;
-  const ls = fitLeastSquares(model, z, y, rng, options);
+  const zs = Float64Array.from(z as ArrayLike<number>);
+  const ys = Float64Array.from(y as ArrayLike<number>);
+  const ls = fitLeastSquares(model, zs, ys, rng, options);
   const prior = ls.rho;
-  const priorPrecision = Float64Array.from(prior, (v) => 1 / (priorScale * Math.max(1, Math.abs(v))) ** 2);
+  const priorStd = Float64Array.from(prior, (v) => priorScale * Math.max(1, Math.abs(v)));
 
-  const logPrior = (rho: ArrayLike<number>): number => {
+  // σ integrated out: ∫ σ⁻ⁿ exp(−S/2σ²) e^(−σ) dσ ∝ S^(−(n−1)/2)·E[e^(−σ)], the last factor taken at σ̂ = √(S/(n−1))
+  // (σ is a few hundredths here, so it moves weights by a few percent at most).
+  const halfDof = Math.max(0.5, (n - 1) / 2);
+  const zMin = zs[0]!;
+  const horizon = Math.max(options.horizon ?? zs[n - 1]!, zs[n - 1]!);
+  const logTarget = (rho: Float64Array): number => {
+    if (model.valid && !model.valid(rho, zMin, horizon)) return -Infinity;
     let lp = 0;
-    for (let j = 0; j < p; j++) lp -= 0.5 * priorPrecision[j]! * (rho[j]! - prior[j]!) ** 2;
-    return lp;
-  };
-  // log p(ρ, s | y) with s = log σ: Gaussian likelihood, Normal prior on ρ, Exponential(1) prior on σ plus the
-  // log-Jacobian of sampling s. Written in terms of SSR(ρ) so a σ move reuses the current SSR.
-  const logPosterior = (ssr: number, lp: number, logSigma: number): number => {
+    for (let j = 0; j < p; j++) {
+      const d = (rho[j]! - prior[j]!) / priorStd[j]!;
+      lp -= 0.5 * d * d;
+    }
+    let ssr = 0;
+    for (let i = 0; i < n; i++) {
+      const r = model.f(zs[i]!, rho) - ys[i]!;
+      ssr += r * r;
+    }
     if (!Number.isFinite(ssr)) return -Infinity;
-    const sigma = Math.exp(logSigma);
-    if (!(sigma > 0) || !Number.isFinite(sigma)) return -Infinity;
-    return -n * logSigma - (0.5 * ssr) / (sigma * sigma) + lp - sigma + logSigma;
+    ssr = Math.max(ssr, 1e-300);
+    return lp - halfDof * Math.log(ssr) - Math.sqrt(ssr / Math.max(1, n - 1));
   };
 
-  // Non-centred parametrisation: ρ = ρ_LS + R(σ)·η with R(σ)R(σ)ᵀ = (JᵀJ/σ² + prior precision)⁻¹, the Laplace
-  // covariance of ρ given σ (J at ρ_LS). The sampler walks on (η, log σ). With few points σ is barely determined
-  // and a centred sampler falls into the σ → 0 funnel (near-interpolating curves, falsely certain extrapolations);
-  // here a move of σ rescales ρ's spread with it, so the chain sees the whole posterior.
-  const jtj = new Float64Array(p * p);
+  // Proposals. The prior (defensive: weights stay below likelihood/share) and a heavy-tailed Laplace approximation
+  // (JᵀJ/σ̂² + prior precision)⁻¹ at ρ_LS, widened ×1.5 against the curvature it misses.
+  const priorChol = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) priorChol[j * p + j] = priorStd[j]!;
+  const priorProposal = makeProposal(prior, priorChol, Infinity);
+  const sigma2 = Math.max((ls.mse * n) / Math.max(1, n - p), 1e-6);
+  const precision = new Float64Array(p * p);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < p; j++) {
-      for (let k = 0; k < p; k++) jtj[j * p + k]! += ls.jacobian[i * p + j]! * ls.jacobian[i * p + k]!;
+      for (let k = 0; k < p; k++) precision[j * p + k]! += (ls.jacobian[i * p + j]! * ls.jacobian[i * p + k]!) / sigma2;
     }
   }
-  const precision = new Float64Array(p * p);
-  const offset = new Float64Array(p);
-  /** ρ for (η, log σ) into `out`; returns log|det R(σ)| (the Jacobian of the change of variables). */
-  const rhoOf = (eta: Float64Array, logSigma: number, out: Float64Array): number => {
-    const sigma2 = Math.exp(2 * logSigma);
-    for (let j = 0; j < p * p; j++) precision[j] = jtj[j]! / sigma2;
-    for (let j = 0; j < p; j++) precision[j * p + j]! += priorPrecision[j]!;
-    const l = choleskyWithJitter(precision, p);
-    solveUpperTransposed(l, p, eta, offset);
-    let logDet = 0;
-    for (let j = 0; j < p; j++) {
-      out[j] = prior[j]! + offset[j]!;
-      logDet -= Math.log(l[j * p + j]!);
-    }
-    return logDet;
-  };
-  const logTarget = (eta: Float64Array, logSigma: number, rhoOut: Float64Array): number => {
-    if (!Number.isFinite(logSigma) || logSigma < -40 || logSigma > 10) return -Infinity;
-    const logDet = rhoOf(eta, logSigma, rhoOut);
-    return logPosterior(sumSquares(model, rhoOut, z, y), logPrior(rhoOut), logSigma) + logDet;
-  };
+  for (let j = 0; j < p; j++) precision[j * p + j]! += 1 / priorStd[j]! ** 2;
+  const laplaceProposal = makeProposal(prior, scaledCholesky(inverseSpd(precision, p), p, 1.5), T_DOF);
 
-  const eta = new Float64Array(p);
-  const rho = new Float64Array(p);
-  let logSigma = Math.log(Math.max(Math.sqrt((ls.mse * n) / Math.max(1, n - 1)), 1e-10));
-  let current = logTarget(eta, logSigma, rho);
-  let logScaleEta = Math.log(2.38 / Math.sqrt(p));
-  let logScaleSigma = Math.log(1 / Math.sqrt(2 * Math.max(1, n)));
-
-  // Shape of the η proposal: identity at first, then (adaptive Metropolis, Haario et al. 2001) the covariance of
-  // the second half of the warm-up, which captures the correlations the Laplace approximation missed.
-  const shape = new Float64Array(p * p);
-  for (let j = 0; j < p; j++) shape[j * p + j] = 1;
-  const half = Math.floor(numWarmup / 2);
-  const etaMean = new Float64Array(p);
-  const etaCross = new Float64Array(p * p);
-  let etaCount = 0;
+  const total = numFirst + numSecond;
+  const samples = new Float64Array(total * p);
+  const logTargets = new Float64Array(total);
+  const x = new Float64Array(p);
   const noise = new Float64Array(p);
-  const samples = new Float64Array(numSamples * p);
-  const candidateEta = new Float64Array(p);
-  const candidateRho = new Float64Array(p);
-  let accepted = 0;
-  for (let it = 0; it < numWarmup + numSamples; it++) {
-    // η | σ
-    const scaleEta = Math.exp(logScaleEta);
-    for (let j = 0; j < p; j++) noise[j] = rng.normal();
-    for (let j = 0; j < p; j++) {
-      let d = 0;
-      for (let k = 0; k <= j; k++) d += shape[j * p + k]! * noise[k]!;
-      candidateEta[j] = eta[j]! + scaleEta * d;
+  const scratch = new Float64Array(p);
+  const sampleRound = (from: number, count: number, mixture: { q: Proposal; share: number }[]) => {
+    for (let s = from; s < from + count; s++) {
+      let u = rng.next();
+      let k = 0;
+      while (k < mixture.length - 1 && u >= mixture[k]!.share) u -= mixture[k++]!.share;
+      draw(mixture[k]!.q, rng, x, noise);
+      samples.set(x, s * p);
+      logTargets[s] = logTarget(x);
     }
-    const proposedEta = logTarget(candidateEta, logSigma, candidateRho);
-    const acceptEta = Number.isFinite(proposedEta) && Math.log(rng.next()) < proposedEta - current;
-    if (acceptEta) {
-      eta.set(candidateEta);
-      rho.set(candidateRho);
-      current = proposedEta;
-    }
-    // log σ | η (ρ moves with σ through R(σ))
-    const candidateLogSigma = logSigma + Math.exp(logScaleSigma) * rng.normal();
-    const proposedSigma = logTarget(eta, candidateLogSigma, candidateRho);
-    const acceptSigma = Number.isFinite(proposedSigma) && Math.log(rng.next()) < proposedSigma - current;
-    if (acceptSigma) {
-      logSigma = candidateLogSigma;
-      rho.set(candidateRho);
-      current = proposedSigma;
-    }
-    if (it < numWarmup) {
-      // Robbins–Monro steps towards the usual random-walk acceptance rates.
-      const gain = 1 / Math.sqrt(it + 1);
-      logScaleEta += gain * ((acceptEta ? 1 : 0) - 0.3);
-      logScaleSigma += gain * ((acceptSigma ? 1 : 0) - 0.44);
-      if (it >= half) {
-        etaCount++;
-        for (let j = 0; j < p; j++) {
-          etaMean[j]! += eta[j]!;
-          for (let k = 0; k < p; k++) etaCross[j * p + k]! += eta[j]! * eta[k]!;
-        }
-      }
-      if (it === numWarmup - 1 && etaCount > 2 * p) {
-        const cov = new Float64Array(p * p);
-        for (let j = 0; j < p; j++) {
-          for (let k = 0; k < p; k++) {
-            cov[j * p + k] = etaCross[j * p + k]! / etaCount - (etaMean[j]! / etaCount) * (etaMean[k]! / etaCount);
-          }
-          cov[j * p + j]! += 1e-6;
-        }
-        const l = cholesky(cov, p);
-        if (l) {
-          shape.set(l);
-          logScaleEta = Math.log(2.38 / Math.sqrt(p));
-        }
-      }
-    } else {
-      if (acceptEta) accepted++;
-      samples.set(rho, (it - numWarmup) * p);
+  };
+
+  const first = [
+    { q: priorProposal, share: 0.25 },
+    { q: laplaceProposal, share: 0.75 },
+  ];
+  sampleRound(0, numFirst, first);
+  // Second proposal: a Student-t with the weighted mean and covariance of the first round (×1.2 against shrinkage).
+  let second = first;
+  if (numFirst > 4 * p) {
+    const w = normalizedWeights(logTargets, samples, 0, numFirst, p, [{ draws: numFirst, mixture: first }], scratch);
+    const fitted = weightedMoments(samples, w, 0, numFirst, p);
+    const chol = fitted ? cholesky(fitted.cov, p) : null;
+    if (fitted && chol) {
+      const adapted = makeProposal(fitted.mean, scaledCholesky(fitted.cov, p, 1.2), T_DOF);
+      second = [
+        { q: priorProposal, share: 0.1 },
+        { q: laplaceProposal, share: 0.2 },
+        { q: adapted, share: 0.7 },
+      ];
     }
   }
-  return new BayesianCurveFit(model, samples, numSamples, prior, ls.mse, numSamples > 0 ? accepted / numSamples : 0);
+  sampleRound(numFirst, numSecond, second);
+  // Every draw is weighted against the average proposal of both rounds (deterministic-mixture weights), then
+  // truncated at mean·√N (Ionides 2008): with as many points as parameters the target has integrable spikes at
+  // interpolating curves, which would otherwise let one draw take all the weight.
+  const weights = normalizedWeights(logTargets, samples, 0, total, p, [
+    { draws: numFirst, mixture: first },
+    { draws: numSecond, mixture: second },
+  ], scratch);
+  truncateWeights(weights);
+  return new BayesianCurveFit(model, samples, total, weights, prior, ls.mse);
 }
 
-/** Solve Lᵀ x = b for x (L lower triangular, row-major): x ~ N(0, (L Lᵀ)⁻¹) when b ~ N(0, I). */
-function solveUpperTransposed(l: Float64Array, p: number, b: Float64Array, x: Float64Array): void {
-  for (let i = p - 1; i >= 0; i--) {
-    let s = b[i]!;
-    for (let k = i + 1; k < p; k++) s -= l[k * p + i]! * x[k]!;
-    x[i] = s / l[i * p + i]!;
+function normalizedWeights(
+  logTargets: Float64Array,
+  samples: Float64Array,
+  from: number,
+  to: number,
+  p: number,
+  rounds: { draws: number; mixture: { q: Proposal; share: number }[] }[],
+  scratch: Float64Array,
+): Float64Array {
+  const drawn = rounds.reduce((a, r) => a + r.draws, 0);
+  const components: { q: Proposal; logShare: number }[] = [];
+  for (const r of rounds) {
+    for (const c of r.mixture) components.push({ q: c.q, logShare: Math.log((c.share * r.draws) / drawn) });
   }
+  const logW = new Float64Array(to - from);
+  const x = new Float64Array(p);
+  const terms = new Float64Array(components.length);
+  let max = -Infinity;
+  for (let s = from; s < to; s++) {
+    for (let j = 0; j < p; j++) x[j] = samples[s * p + j]!;
+    let m = -Infinity;
+    for (let c = 0; c < components.length; c++) {
+      const v = components[c]!.logShare + logDensity(components[c]!.q, x, scratch);
+      terms[c] = v;
+      if (v > m) m = v;
+    }
+    let sum = 0;
+    for (let c = 0; c < terms.length; c++) sum += Math.exp(terms[c]! - m);
+    const lw = logTargets[s]! - (m + Math.log(sum));
+    logW[s - from] = Number.isNaN(lw) ? -Infinity : lw;
+    if (logW[s - from]! > max) max = logW[s - from]!;
+  }
+  const w = new Float64Array(to - from);
+  if (!Number.isFinite(max)) return w;
+  let total = 0;
+  for (let i = 0; i < w.length; i++) total += w[i] = Math.exp(logW[i]! - max);
+  for (let i = 0; i < w.length; i++) w[i]! /= total;
+  return w;
+}
+
+function truncateWeights(w: Float64Array): void {
+  const cap = Math.sqrt(w.length) / w.length;
+  let total = 0;
+  for (let i = 0; i < w.length; i++) total += w[i] = Math.min(w[i]!, cap);
+  if (total > 0) for (let i = 0; i < w.length; i++) w[i]! /= total;
+}
+
+function weightedMoments(samples: Float64Array, w: Float64Array, from: number, to: number, p: number): { mean: Float64Array; cov: Float64Array } | null {
+  const mean = new Float64Array(p);
+  let total = 0;
+  let sq = 0;
+  for (let s = from; s < to; s++) {
+    const ws = w[s - from]!;
+    total += ws;
+    sq += ws * ws;
+    for (let j = 0; j < p; j++) mean[j]! += ws * samples[s * p + j]!;
+  }
+  // Too few effective draws to shape a proposal.
+  if (!(total > 0) || (total * total) / sq < 2 * p) return null;
+  for (let j = 0; j < p; j++) mean[j]! /= total;
+  const cov = new Float64Array(p * p);
+  for (let s = from; s < to; s++) {
+    const ws = w[s - from]! / total;
+    for (let j = 0; j < p; j++) {
+      const dj = samples[s * p + j]! - mean[j]!;
+      for (let k = 0; k <= j; k++) cov[j * p + k]! += ws * dj * (samples[s * p + k]! - mean[k]!);
+    }
+  }
+  for (let j = 0; j < p; j++) {
+    for (let k = 0; k < j; k++) cov[k * p + j] = cov[j * p + k]!;
+    cov[j * p + j]! += 1e-12 * Math.max(1, mean[j]! ** 2);
+  }
+  return { mean, cov };
+}
+
+/** Cholesky factor of factor²·A (A symmetric positive definite, made so with jitter if needed). */
+function scaledCholesky(a: Float64Array, p: number, factor: number): Float64Array {
+  const l = choleskyWithJitter(a, p);
+  for (let i = 0; i < l.length; i++) l[i]! *= factor;
+  return l;
+}
+
+/** Inverse of a symmetric positive-definite p×p matrix through its Cholesky factor. */
+function inverseSpd(a: Float64Array, p: number): Float64Array {
+  const l = choleskyWithJitter(a, p);
+  const inv = new Float64Array(p * p);
+  const column = new Float64Array(p);
+  for (let c = 0; c < p; c++) {
+    // Solve L Lᵀ x = e_c.
+    for (let i = 0; i < p; i++) {
+      let s = i === c ? 1 : 0;
+      for (let k = 0; k < i; k++) s -= l[i * p + k]! * column[k]!;
+      column[i] = s / l[i * p + i]!;
+    }
+    for (let i = p - 1; i >= 0; i--) {
+      let s = column[i]!;
+      for (let k = i + 1; k < p; k++) s -= l[k * p + i]! * column[k]!;
+      column[i] = s / l[i * p + i]!;
+    }
+    for (let i = 0; i < p; i++) inv[i * p + c] = column[i]!;
+  }
+  return inv;
 }

@@ -21,6 +21,11 @@ export interface LeastSquaresOptions {
    * curves (a step at the last point, parameters of size 1e9) whose extrapolations are meaningless.
    */
   ridge?: number;
+  /**
+   * Last step the curve must be valid to (no pole on [first step, horizon], see CurveModel.valid); default the last
+   * observed step. The LCE stopper passes maxSteps: a fit whose curve breaks before then cannot extrapolate to it.
+   */
+  horizon?: number;
 }
 
 export interface LeastSquaresFit {
@@ -40,22 +45,28 @@ export function sumSquares(model: CurveModel, rho: ArrayLike<number>, z: ArrayLi
   return Number.isFinite(s) ? s : Infinity;
 }
 
-/** Central-difference Jacobian; false when a derivative is not finite. */
-function jacobianAt(model: CurveModel, rho: Float64Array, z: ArrayLike<number>, out: Float64Array): boolean {
-  const p = rho.length;
-  const probe = Float64Array.from(rho);
-  for (let j = 0; j < p; j++) {
-    const h = 1e-6 * Math.max(1, Math.abs(rho[j]!));
-    for (let i = 0; i < z.length; i++) {
-      probe[j] = rho[j]! + h;
-      const up = model.f(z[i]!, probe);
-      probe[j] = rho[j]! - h;
-      const down = model.f(z[i]!, probe);
-      const d = (up - down) / (2 * h);
+/**
+ * Analytic Jacobian ∂f(z_i)/∂ρ_j into `out` (n×p) and residuals f(z_i) − y_i into `residuals` when given; false when
+ * a value or derivative is not finite.
+ */
+function jacobianAt(
+  model: CurveModel,
+  rho: ArrayLike<number>,
+  z: ArrayLike<number>,
+  out: Float64Array,
+  y?: ArrayLike<number>,
+  residuals?: Float64Array,
+): boolean {
+  const p = model.numParams;
+  const row = new Float64Array(p);
+  for (let i = 0; i < z.length; i++) {
+    const f = model.grad(z[i]!, rho, row);
+    for (let j = 0; j < p; j++) {
+      const d = row[j]!;
       if (!Number.isFinite(d)) return false;
       out[i * p + j] = d;
     }
-    probe[j] = rho[j]!;
+    if (residuals && y) residuals[i] = f - y[i]!;
   }
   return true;
 }
@@ -82,15 +93,20 @@ function levenbergMarquardt(
   y: ArrayLike<number>,
   maxIterations: number,
   ridge: Ridge,
+  horizon: number,
   abandonAbove = Infinity,
 ): { rho: Float64Array; cost: number } {
-  const objective = (r: ArrayLike<number>) => sumSquares(model, r, z, y) + ridgeCost(r, ridge);
+  const zMin = z[0]!;
+  const objective = (r: ArrayLike<number>) =>
+    model.valid && !model.valid(r, zMin, horizon) ? Infinity : sumSquares(model, r, z, y) + ridgeCost(r, ridge);
   const n = z.length;
   const p = model.numParams;
-  let rho = Float64Array.from(start);
+  const rho = Float64Array.from(start);
   let cost = objective(rho);
   if (!Number.isFinite(cost)) return { rho, cost: Infinity };
   const jac = new Float64Array(n * p);
+  const residuals = new Float64Array(n);
+  const negG = new Float64Array(p);
   const a = new Float64Array(p * p);
   const g = new Float64Array(p);
   const damped = new Float64Array(p * p);
@@ -99,11 +115,11 @@ function levenbergMarquardt(
   for (let iter = 0; iter < maxIterations; iter++) {
     // A random restart still far worse than the best fit after a while is not worth finishing.
     if (iter === 15 && cost > abandonAbove) break;
-    if (!jacobianAt(model, rho, z, jac)) break;
+    if (!jacobianAt(model, rho, z, jac, y, residuals)) break;
     a.fill(0);
     g.fill(0);
     for (let i = 0; i < n; i++) {
-      const r = model.f(z[i]!, rho) - y[i]!;
+      const r = residuals[i]!;
       for (let j = 0; j < p; j++) {
         const jij = jac[i * p + j]!;
         g[j]! += jij * r;
@@ -121,7 +137,7 @@ function levenbergMarquardt(
       damped.set(a);
       for (let j = 0; j < p; j++) damped[j * p + j]! += lambda * Math.max(a[j * p + j]!, 1e-12);
       const l = choleskyWithJitter(damped, p);
-      const negG = g.map((v) => -v);
+      for (let j = 0; j < p; j++) negG[j] = -g[j]!;
       const delta = choleskySolve(l, p, negG);
       for (let j = 0; j < p; j++) candidate[j] = rho[j]! + delta[j]!;
       const newCost = objective(candidate);
@@ -129,7 +145,7 @@ function levenbergMarquardt(
         const reduction = (cost - newCost) / Math.max(cost, 1e-300);
         let stepNorm = 0;
         for (let j = 0; j < p; j++) stepNorm = Math.max(stepNorm, Math.abs(delta[j]!) / (Math.abs(rho[j]!) + 1e-8));
-        rho = Float64Array.from(candidate);
+        rho.set(candidate);
         cost = newCost;
         lambda = Math.max(lambda / 3, 1e-15);
         improved = true;
@@ -160,10 +176,11 @@ export function fitLeastSquares(
   let best: { rho: Float64Array; cost: number } = { rho: Float64Array.from(guesses[0]!), cost: Infinity };
   const trials = Math.max(restarts, guesses.length);
   const ridge: Ridge = { center: guesses[0]!, weight: options.ridge ?? 1e-6 };
+  const horizon = Math.max(options.horizon ?? z[n - 1]!, z[n - 1]!);
   for (let trial = 0; trial < trials; trial++) {
     const start = trial < guesses.length ? guesses[trial]! : Array.from({ length: p }, () => rng.normal());
     const guessed = trial < guesses.length;
-    const fit = levenbergMarquardt(model, start, z, y, guessed ? maxIterations : Math.min(maxIterations, 60), ridge, guessed ? Infinity : 4 * best.cost);
+    const fit = levenbergMarquardt(model, start, z, y, guessed ? maxIterations : Math.min(maxIterations, 60), ridge, horizon, guessed ? Infinity : 4 * best.cost);
     if (fit.cost < best.cost) best = fit;
     if (best.cost / n < goodEnough) break;
   }
