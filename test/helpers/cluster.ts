@@ -81,11 +81,16 @@ function startDaemon(args: string[]): Promise<{ child: ChildProcess; ready: Read
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon ${args.join(' ')} did not start within 20 s`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`daemon ${args.join(' ')} did not start within 20 s`));
+    }, 20_000);
     child.once('message', (m: Ready) => {
       clearTimeout(timer);
-      if (m.kind !== 'ready') reject(new Error(`daemon failed: ${m.message}`));
-      else resolve({ child, ready: m });
+      if (m.kind !== 'ready') {
+        child.kill('SIGKILL');
+        reject(new Error(`daemon failed: ${m.message}`));
+      } else resolve({ child, ready: m });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -129,11 +134,42 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
   const tempDir = mkdtempSync(join(tmpdir(), 'dhts-test-'));
   const timing = ['--node-timeout-ms', String(options.nodeTimeoutMs ?? 3000)];
   if (options.heartbeatMs) timing.push('--heartbeat-ms', String(options.heartbeatMs));
+  const processes: ChildProcess[] = [];
+  const seen = new Set<number>();
+  let connected = false;
+
+  // Registered first: whatever happens below, processes and the temp dir are cleaned up.
+  t.teardown(async () => {
+    if (connected) await shutdown();
+    for (const p of processes) if (p.pid && alive(p.pid)) for (const pid of [p.pid, ...treeOf(p.pid)]) seen.add(pid);
+    for (const p of [...processes].reverse()) {
+      if (p.exitCode === null && p.signalCode === null) {
+        const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+        p.kill('SIGTERM');
+        const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    }
+    // Workers exit when their agent's IPC channel closes; give them a moment, then insist.
+    const deadline = Date.now() + 5000;
+    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const left = [...seen].filter(alive);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    if (left.length) t.fail(`processes left running after teardown: ${left.join(', ')}`);
+    rmSync(tempDir, { recursive: true, force: true });
+  });
+
   const head = await startDaemon(['--head', '--port', '0', '--num-cpus', '0', '--temp-dir', tempDir, '--bind', options.bind ?? '127.0.0.1', ...timing]);
+  processes.push(head.child);
   const address = head.ready.address!;
   const token = head.ready.token!;
-  const processes: ChildProcess[] = [head.child];
-  const seen = new Set<number>();
 
   const cluster: TestCluster = {
     address,
@@ -168,34 +204,11 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
     },
   };
 
-  t.teardown(async () => {
-    if (options.connect !== false) await shutdown();
-    cluster.descendants();
-    for (const p of [...processes].reverse()) {
-      if (p.exitCode === null && p.signalCode === null) {
-        const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-        p.kill('SIGTERM');
-        const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    }
-    // Workers exit when their agent's IPC channel closes; give them a moment, then insist.
-    const deadline = Date.now() + 5000;
-    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const left = [...seen].filter(alive);
-    for (const pid of left) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    if (left.length) t.fail(`processes left running after teardown: ${left.join(', ')}`);
-    rmSync(tempDir, { recursive: true, force: true });
-  });
 
   for (const spec of options.agents ?? [{ numCpus: 2 }]) await cluster.addAgent(spec);
-  if (options.connect !== false) await init({ address, token, logToDriver: options.logToDriver ?? false });
+  if (options.connect !== false) {
+    await init({ address, token, logToDriver: options.logToDriver ?? false });
+    connected = true;
+  }
   return cluster;
 }
