@@ -130,6 +130,15 @@ async function main(): Promise<void> {
     },
     { name: 'n_n_actor_calls_async', step: async () => (await get(clients.map((c) => c.calls.remote(1000, 1000)))).reduce((a, b) => a + b, 0) },
   ];
+  // Global warm-up: start every worker and actor process and let the JIT settle before anything is timed.
+  const warmUntil = Date.now() + 3000;
+  while (Date.now() < warmUntil) {
+    await batch(500, () => small.remote());
+    for (let i = 0; i < 50; i++) await get(small.remote());
+    await get([one.small.remote(), concurrent.smallAsync.remote(), ...many.map((a) => a.small.remote())]);
+  }
+  await get(clients.map((c) => c.calls.remote(100, 100)));
+  await get(taskClients.map((c) => c.tasks.remote(100, 100)));
   const ray = rayFigures();
   const rows: string[][] = [];
   for (const c of cases) {
