@@ -37,7 +37,7 @@ export interface LCModelOptions {
   objectiveReturned?: ObjectiveReturned;
   /** Seed of the posterior sampling; each fit derives its own stream from (seed, job id, step). */
   seed?: number;
-  /** Sampler settings (numWarmup 200, numSamples 1000, restarts 5). */
+  /** Sampler settings (numWarmup 1000, numSamples 2000, restarts 5, priorScale 1); horizon defaults to maxSteps. */
   sampler?: BayesianCurveOptions;
 }
 

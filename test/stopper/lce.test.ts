@@ -141,3 +141,59 @@ t.test('lce: options are checked', async (t) => {
   t.throws(() => new LCModelStopper({ maxSteps: 10, probPromotion: 1.5 }), StopperConfigError);
   t.throws(() => new LCModelStopper({ maxSteps: 10, objectiveReturned: 'mean' as 'last' }), StopperConfigError);
 });
+
+t.test('analytic gradients match central differences for every family', async (t) => {
+  for (const name of CURVE_MODEL_NAMES) {
+    const model = curveModel(name)!;
+    const rho = TRUTH[name];
+    const g = new Float64Array(model.numParams);
+    let worst = 0;
+    for (const z of [1, 3, 10, 50]) {
+      const value = model.grad(z, rho, g);
+      t.ok(Math.abs(value - model.f(z, rho)) < 1e-12, `${name}: grad returns f at z=${z}`);
+      for (let j = 0; j < rho.length; j++) {
+        const h = 1e-6 * Math.max(1, Math.abs(rho[j]!));
+        const up = rho.slice();
+        const down = rho.slice();
+        up[j]! += h;
+        down[j]! -= h;
+        const numeric = (model.f(z, up) - model.f(z, down)) / (2 * h);
+        worst = Math.max(worst, Math.abs(g[j]! - numeric) / Math.max(1, Math.abs(numeric)));
+      }
+    }
+    t.ok(worst < 1e-6, `${name}: max relative gradient error ${worst.toExponential(2)}`);
+  }
+});
+
+t.test('curves with a pole before the horizon are not learning curves', async (t) => {
+  const mmf4 = curveModel('mmf4')!;
+  // ρ1 + z^ρ3 = 0 at z = 0.001^(−1/3) = 10: a pole between step 4 and step 50.
+  const pole = [0.6, -0.001, 0.4, -3];
+  t.equal(mmf4.valid!(pole, 1, 5), true, 'no pole on [1, 5]');
+  t.equal(mmf4.valid!(pole, 1, 50), false, 'pole on [1, 50]');
+  t.equal(mmf4.valid!(TRUTH.mmf4, 1, 50), true);
+  const fit = fitLeastSquares(mmf4, [1, 2, 3, 4], [0.43, 0.42, 0.51, 0.62], new SeededRandom(0), { horizon: 50 });
+  for (const optimum of fit.optima) t.ok(mmf4.valid!(optimum.rho, 1, 50), `optimum ${Array.from(optimum.rho, (v) => v.toPrecision(3))} has no pole`);
+});
+
+t.test('importance-sampled posterior: weights, agreement with a 10× larger run, Occam choice of the prior centre', async (t) => {
+  const model = curveModel('pow3')!;
+  const rng = new SeededRandom(11);
+  const z = Z50.slice(0, 10);
+  const y = z.map((s) => model.f(s, [0.8, 0.5, -0.4]) + 0.01 * rng.normal());
+  const fit = fitBayesianCurve(model, z, y, 2);
+  t.ok(Math.abs(fit.weights.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'weights sum to 1');
+  const reference = fitBayesianCurve(model, z, y, 3, { numWarmup: 4000, numSamples: 12000 });
+  const [lo, mid, hi] = fit.quantiles(50, [0.05, 0.5, 0.95]);
+  const [rLo, rMid, rHi] = reference.quantiles(50, [0.05, 0.5, 0.95]);
+  t.ok(Math.abs(mid! - rMid!) < 0.01, `median ${mid!.toFixed(3)} vs ${rMid!.toFixed(3)}`);
+  // A long curved ridge (slow exponent ↔ high plateau): the default budget finds most, not all, of its tail.
+  t.ok(hi! - lo! > 0.6 * (rHi! - rLo!) && hi! - lo! < 1.2 * (rHi! - rLo!), `90% width ${(hi! - lo!).toFixed(3)} vs ${(rHi! - rLo!).toFixed(3)}`);
+  // Four rising points: a random restart finds a knife-edge step (20× lower error) that would call the run hopeless;
+  // the Laplace evidence prefers the smooth saturating curve, whose extrapolation is honestly uncertain.
+  const mmf4 = curveModel('mmf4')!;
+  const rising = fitBayesianCurve(mmf4, [1, 2, 3, 4], [0.43, 0.42, 0.51, 0.62], 0, { horizon: 50 });
+  t.ok(rising.rhoLeastSquares[3]! > 0, `prior centre ${Array.from(rising.rhoLeastSquares, (v) => v.toPrecision(3))}`);
+  const p = rising.prob(50, (v) => v <= 0.9333);
+  t.ok(p < 0.9, `P(value at 50 ≤ 0.933) = ${p.toFixed(3)}: not stopped`);
+});

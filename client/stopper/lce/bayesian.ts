@@ -3,7 +3,7 @@
 // with ρ_LS the least-squares fit and s = max(1, |ρ_LS|) (DeepHyper: s = 1). DeepHyper samples it with NUTS
 // (jax/numpyro). Here σ is integrated out and ρ's marginal posterior is sampled by adaptive importance sampling
 // (population Monte Carlo): independent draws from a defensive mixture — the prior itself, a Student-t around the
-// Laplace approximation, then a Student-t fitted to the first round's weighted draws — weighted by target/mixture.
+// Laplace approximation, then Student-t's fitted to the weighted draws so far — weighted by target/mixture.
 // Independent draws cannot get stuck in one corner of a curved, multi-modal posterior the way a random walk does,
 // and the prior component bounds every weight, so extrapolations from few points keep their real spread.
 // Curves with a pole before the horizon (CurveModel.valid) have no prior mass: past a pole a curve says nothing.
@@ -14,9 +14,9 @@ import { cholesky, choleskyWithJitter } from './linalg.js';
 import type { CurveModel } from './models.js';
 
 export interface BayesianCurveOptions extends LeastSquaresOptions {
-  /** Draws of the first round (prior + Laplace proposal), which also shapes the second proposal (default 400). */
+  /** Draws of the two adaptation rounds (prior + Laplace proposal, then a first fitted Student-t) (default 1000). */
   numWarmup?: number;
-  /** Draws of the second, adapted round (default 1200). All draws of both rounds are kept, with their weights. */
+  /** Draws of the final round (default 2000). All draws of all rounds are kept, with their weights. */
   numSamples?: number;
   /**
    * Std of the Normal prior around the least-squares parameters, relative to their size: parameter j gets
@@ -121,7 +121,7 @@ interface Proposal {
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
-const T_DOF = 4;
+const T_DOF = 3;
 
 function makeProposal(mean: Float64Array, chol: Float64Array, nu: number): Proposal {
   const p = mean.length;
@@ -182,29 +182,21 @@ export function fitBayesianCurve(
   options: BayesianCurveOptions = {},
 ): BayesianCurveFit {
   const rng = new SeededRandom(seed);
-  const numFirst = Math.max(0, Math.floor(options.numWarmup ?? 400));
-  const numSecond = Math.max(1, Math.floor(options.numSamples ?? 1200));
+  const numFirst = Math.max(0, Math.floor(options.numWarmup ?? 1000));
+  const numSecond = Math.max(1, Math.floor(options.numSamples ?? 2000));
   const priorScale = options.priorScale ?? 1;
   const n = z.length;
   const p = model.numParams;
   const zs = Float64Array.from(z as ArrayLike<number>);
   const ys = Float64Array.from(y as ArrayLike<number>);
   const ls = fitLeastSquares(model, zs, ys, rng, options);
-  const prior = ls.rho;
-  const priorStd = Float64Array.from(prior, (v) => priorScale * Math.max(1, Math.abs(v)));
-
-  // σ integrated out: ∫ σ⁻ⁿ exp(−S/2σ²) e^(−σ) dσ ∝ S^(−(n−1)/2)·E[e^(−σ)], the last factor taken at σ̂ = √(S/(n−1))
-  // (σ is a few hundredths here, so it moves weights by a few percent at most).
-  const halfDof = Math.max(0.5, (n - 1) / 2);
   const zMin = zs[0]!;
   const horizon = Math.max(options.horizon ?? zs[n - 1]!, zs[n - 1]!);
-  const logTarget = (rho: Float64Array): number => {
+  const halfDof = Math.max(0.5, (n - 1) / 2);
+  // σ integrated out: ∫ σ⁻ⁿ exp(−S/2σ²) e^(−σ) dσ ∝ S^(−(n−1)/2)·E[e^(−σ)], the last factor taken at σ̂ = √(S/(n−1))
+  // (σ is a few hundredths here, so it moves weights by a few percent at most).
+  const logLikelihood = (rho: ArrayLike<number>): number => {
     if (model.valid && !model.valid(rho, zMin, horizon)) return -Infinity;
-    let lp = 0;
-    for (let j = 0; j < p; j++) {
-      const d = (rho[j]! - prior[j]!) / priorStd[j]!;
-      lp -= 0.5 * d * d;
-    }
     let ssr = 0;
     for (let i = 0; i < n; i++) {
       const r = model.f(zs[i]!, rho) - ys[i]!;
@@ -212,7 +204,34 @@ export function fitBayesianCurve(
     }
     if (!Number.isFinite(ssr)) return -Infinity;
     ssr = Math.max(ssr, 1e-300);
-    return lp - halfDof * Math.log(ssr) - Math.sqrt(ssr / Math.max(1, n - 1));
+    return -halfDof * Math.log(ssr) - Math.sqrt(ssr / Math.max(1, n - 1));
+  };
+  const stdAround = (rho: Float64Array) => Float64Array.from(rho, (v) => priorScale * Math.max(1, Math.abs(v)));
+  // Which least-squares solution centres the prior: the one of highest Laplace evidence, not merely the lowest error.
+  // With as many points as parameters a knife-edge curve (a step between two observed steps) can fit 20× better than
+  // a smooth one, yet occupy a sliver of parameter space; the evidence weighs fit against that volume (Occam).
+  let chosen = ls.optima[0]!;
+  let bestEvidence = -Infinity;
+  for (const optimum of ls.optima) {
+    const std = stdAround(optimum.rho);
+    const precision = laplacePrecision(optimum.jacobian, n, p, Math.max(optimum.mse * n, 1e-300) / Math.max(1, n - 1), std);
+    const l = choleskyWithJitter(precision, p);
+    let evidence = logLikelihood(optimum.rho);
+    for (let j = 0; j < p; j++) evidence -= Math.log(std[j]!) + Math.log(l[j * p + j]!);
+    if (evidence > bestEvidence) {
+      bestEvidence = evidence;
+      chosen = optimum;
+    }
+  }
+  const prior = chosen.rho;
+  const priorStd = stdAround(prior);
+  const logTarget = (rho: Float64Array): number => {
+    let lp = 0;
+    for (let j = 0; j < p; j++) {
+      const d = (rho[j]! - prior[j]!) / priorStd[j]!;
+      lp -= 0.5 * d * d;
+    }
+    return lp + logLikelihood(rho);
   };
 
   // Proposals. The prior (defensive: weights stay below likelihood/share) and a heavy-tailed Laplace approximation
@@ -220,14 +239,8 @@ export function fitBayesianCurve(
   const priorChol = new Float64Array(p * p);
   for (let j = 0; j < p; j++) priorChol[j * p + j] = priorStd[j]!;
   const priorProposal = makeProposal(prior, priorChol, Infinity);
-  const sigma2 = Math.max((ls.mse * n) / Math.max(1, n - p), 1e-6);
-  const precision = new Float64Array(p * p);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < p; j++) {
-      for (let k = 0; k < p; k++) precision[j * p + k]! += (ls.jacobian[i * p + j]! * ls.jacobian[i * p + k]!) / sigma2;
-    }
-  }
-  for (let j = 0; j < p; j++) precision[j * p + j]! += 1 / priorStd[j]! ** 2;
+  const sigma2 = Math.max((chosen.mse * n) / Math.max(1, n - p), 1e-6);
+  const precision = laplacePrecision(chosen.jacobian, n, p, sigma2, priorStd);
   const laplaceProposal = makeProposal(prior, scaledCholesky(inverseSpd(precision, p), p, 1.5), T_DOF);
 
   const total = numFirst + numSecond;
@@ -247,36 +260,51 @@ export function fitBayesianCurve(
     }
   };
 
-  const first = [
+  // Rounds: the first draws from the prior and the Laplace proposal; each later one mostly from a Student-t with
+  // the weighted mean and covariance of all draws so far (widened ×2), which walks out along curved ridges
+  // (slow exponent ↔ high plateau) that the Laplace approximation misses; the prior and Laplace stay in as defence.
+  const half = Math.floor(numFirst / 2);
+  const sizes = [half, numFirst - half, numSecond].filter((size) => size > 0);
+  const rounds: { draws: number; mixture: { q: Proposal; share: number }[] }[] = [];
+  let drawn = 0;
+  let mixture = [
     { q: priorProposal, share: 0.25 },
     { q: laplaceProposal, share: 0.75 },
   ];
-  sampleRound(0, numFirst, first);
-  // Second proposal: a Student-t with the weighted mean and covariance of the first round (×1.2 against shrinkage).
-  let second = first;
-  if (numFirst > 4 * p) {
-    const w = normalizedWeights(logTargets, samples, 0, numFirst, p, [{ draws: numFirst, mixture: first }], scratch);
-    const fitted = weightedMoments(samples, w, 0, numFirst, p);
-    const chol = fitted ? cholesky(fitted.cov, p) : null;
-    if (fitted && chol) {
-      const adapted = makeProposal(fitted.mean, scaledCholesky(fitted.cov, p, 1.2), T_DOF);
-      second = [
-        { q: priorProposal, share: 0.1 },
-        { q: laplaceProposal, share: 0.2 },
-        { q: adapted, share: 0.7 },
-      ];
+  for (const size of sizes) {
+    if (rounds.length > 0 && drawn > 4 * p) {
+      const w = normalizedWeights(logTargets, samples, 0, drawn, p, rounds, scratch);
+      const fitted = weightedMoments(samples, w, 0, drawn, p);
+      if (fitted && cholesky(fitted.cov, p)) {
+        mixture = [
+          { q: priorProposal, share: 0.1 },
+          { q: laplaceProposal, share: 0.2 },
+          { q: makeProposal(fitted.mean, scaledCholesky(fitted.cov, p, 2), T_DOF), share: 0.7 },
+        ];
+      }
     }
+    sampleRound(drawn, size, mixture);
+    rounds.push({ draws: size, mixture });
+    drawn += size;
   }
-  sampleRound(numFirst, numSecond, second);
-  // Every draw is weighted against the average proposal of both rounds (deterministic-mixture weights), then
+  // Every draw is weighted against the average proposal of all rounds (deterministic-mixture weights), then
   // truncated at mean·√N (Ionides 2008): with as many points as parameters the target has integrable spikes at
   // interpolating curves, which would otherwise let one draw take all the weight.
-  const weights = normalizedWeights(logTargets, samples, 0, total, p, [
-    { draws: numFirst, mixture: first },
-    { draws: numSecond, mixture: second },
-  ], scratch);
+  const weights = normalizedWeights(logTargets, samples, 0, drawn, p, rounds, scratch);
   truncateWeights(weights);
-  return new BayesianCurveFit(model, samples, total, weights, prior, ls.mse);
+  return new BayesianCurveFit(model, samples.subarray(0, drawn * p), drawn, weights, prior, chosen.mse);
+}
+
+/** JᵀJ/σ² + diag(1/std²): the Gauss–Newton precision of ρ at a least-squares solution. */
+function laplacePrecision(jacobian: Float64Array, n: number, p: number, sigma2: number, std: Float64Array): Float64Array {
+  const precision = new Float64Array(p * p);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) {
+      for (let k = 0; k < p; k++) precision[j * p + k]! += (jacobian[i * p + j]! * jacobian[i * p + k]!) / sigma2;
+    }
+  }
+  for (let j = 0; j < p; j++) precision[j * p + j]! += 1 / std[j]! ** 2;
+  return precision;
 }
 
 function normalizedWeights(

@@ -33,6 +33,11 @@ export interface LeastSquaresFit {
   mse: number;
   /** Jacobian ∂f(z_i)/∂ρ_j at the solution, n×p row-major. */
   jacobian: Float64Array;
+  /**
+   * Every distinct local minimum the starts reached (the best first, equal to rho/mse/jacobian). With about as many
+   * points as parameters several curves fit, and the lowest error is not always the most plausible one.
+   */
+  optima: { rho: Float64Array; mse: number; jacobian: Float64Array }[];
 }
 
 /** Sum of squared residuals, or Infinity when the curve is not finite somewhere. */
@@ -177,14 +182,26 @@ export function fitLeastSquares(
   const trials = Math.max(restarts, guesses.length);
   const ridge: Ridge = { center: guesses[0]!, weight: options.ridge ?? 1e-6 };
   const horizon = Math.max(options.horizon ?? z[n - 1]!, z[n - 1]!);
+  const found: { rho: Float64Array; cost: number }[] = [];
   for (let trial = 0; trial < trials; trial++) {
     const start = trial < guesses.length ? guesses[trial]! : Array.from({ length: p }, () => rng.normal());
     const guessed = trial < guesses.length;
     const fit = levenbergMarquardt(model, start, z, y, guessed ? maxIterations : Math.min(maxIterations, 60), ridge, horizon, guessed ? Infinity : 4 * best.cost);
+    if (Number.isFinite(fit.cost) && !found.some((f) => sameParameters(f.rho, fit.rho))) found.push(fit);
     if (fit.cost < best.cost) best = fit;
     if (best.cost / n < goodEnough) break;
   }
-  const jacobian = new Float64Array(n * p);
-  if (!jacobianAt(model, best.rho, z, jacobian)) jacobian.fill(0);
-  return { rho: best.rho, mse: sumSquares(model, best.rho, z, y) / n, jacobian };
+  if (found.length === 0) found.push(best);
+  found.sort((a, b) => a.cost - b.cost);
+  const optima = found.map((fit) => {
+    const jacobian = new Float64Array(n * p);
+    if (!jacobianAt(model, fit.rho, z, jacobian)) jacobian.fill(0);
+    return { rho: fit.rho, mse: sumSquares(model, fit.rho, z, y) / n, jacobian };
+  });
+  return { ...optima[0]!, optima };
+}
+
+function sameParameters(a: Float64Array, b: Float64Array): boolean {
+  for (let j = 0; j < a.length; j++) if (Math.abs(a[j]! - b[j]!) > 1e-6 * Math.max(1, Math.abs(a[j]!))) return false;
+  return true;
 }
