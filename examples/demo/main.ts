@@ -10,7 +10,7 @@ import { plotSearchTrajectory, ProgressCallback, runSearch } from '../../client/
 import { SuccessiveHalvingStopper } from '../../client/stopper/index.js';
 import { EPOCHS } from './train.js';
 
-const MAX_EVALS = Number(process.env.DEMO_MAX_EVALS ?? 40);
+const MAX_EVALS = Number(process.env.DEMO_MAX_EVALS ?? 80);
 const WORKERS = 2;
 const logDir = resolve(process.env.DEMO_LOG_DIR ?? 'runs/demo');
 
