@@ -1,4 +1,5 @@
 // The outcome of a search: every finished evaluation, the best one, and the Pareto front for several objectives.
+import { paretoFront } from '../hpo/moo.js';
 import type { Config, Objective } from '../hpo/types.js';
 import type { JobResult } from '../evaluator/types.js';
 
@@ -49,14 +50,8 @@ export class SearchResults {
 
   /** Non-dominated evaluations (all objectives maximized); duplicates of a non-dominated point are kept once. */
   paretoFront(): JobResult[] {
-    const points = this.successful().map((e) => ({ e, y: toVector(e.objective!) }));
-    const front: { e: JobResult; y: number[] }[] = [];
-    for (const p of points) {
-      if (points.some((q) => dominates(q.y, p.y))) continue;
-      if (front.some((f) => f.y.every((v, i) => v === p.y[i]))) continue;
-      front.push(p);
-    }
-    return front.map((f) => f.e);
+    const wrapped = this.successful().map((e) => ({ config: e.parameters, objective: e.objective, result: e }));
+    return paretoFront(wrapped).map((w) => (w as (typeof wrapped)[number]).result);
   }
 
   /** Best objective after each evaluation (single objective), for trajectory plots. */
@@ -69,18 +64,4 @@ export class SearchResults {
     }
     return out;
   }
-}
-
-function toVector(o: Objective): number[] {
-  return Array.isArray(o) ? o : [o];
-}
-
-/** a dominates b when a is at least as good everywhere and strictly better somewhere (maximization). */
-export function dominates(a: number[], b: number[]): boolean {
-  let strictly = false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]! < b[i]!) return false;
-    if (a[i]! > b[i]!) strictly = true;
-  }
-  return strictly;
 }

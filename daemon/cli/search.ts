@@ -122,9 +122,6 @@ export function templateFromArgv(tokens: string[]): string {
 export async function runSearchCli(tokens: string[], opts: SearchCliOptions, io: SearchCliIo): Promise<number> {
   if (!opts.space) throw new SearchCliError('--space <file> is required (the search space: name: [low, high] | [choices] | ...)');
   if (tokens.length === 0) throw new SearchCliError('give the command to evaluate after --, e.g. -- python train.py --lr {lr}');
-  if (opts.stopper !== undefined && opts.maxSteps === undefined) {
-    throw new SearchCliError(`--stopper ${opts.stopper} needs --max-steps (the number of steps of a full run)`);
-  }
   let template: string;
   try {
     template = templateFromArgv(tokens);
