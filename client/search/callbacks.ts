@@ -2,6 +2,7 @@
 // search after N evaluations without improvement (DeepHyper's SearchEarlyStopping).
 import type { Writable } from 'node:stream';
 import type { JobResult } from '../evaluator/types.js';
+import { objectiveScore } from './results.js';
 
 /** Live counters of a search, handed to every callback. */
 export interface SearchProgress {
@@ -35,7 +36,7 @@ export class SearchEarlyStopping implements SearchCallback {
 
   onGather(results: readonly JobResult[]): string | void {
     for (const r of results) {
-      const value = typeof r.objective === 'number' ? r.objective : Array.isArray(r.objective) ? r.objective.reduce((a, b) => a + b, 0) : undefined;
+      const value = objectiveScore(r.objective);
       if (value !== undefined && value > this.best) {
         this.best = value;
         this.sinceImprovement = 0;

@@ -1,6 +1,6 @@
 // Public entry of the search loop: runSearch, results, results.csv, callbacks.
 export { runSearch, RESULTS_FILE, hyperparameterNamesOf, type SearchOptions } from './loop.js';
-export { SearchResults } from './results.js';
+export { SearchResults, objectiveScore } from './results.js';
 export { resultsToCsv, writeResultsCsv, readResultsCsv, parseCsv, type ResultsTable } from './csv.js';
 export { ProgressCallback, SearchEarlyStopping, formatProgress, type SearchCallback, type SearchProgress } from './callbacks.js';
 export { plotSearchTrajectory, type PlotOptions } from './plot.js';

@@ -10,7 +10,7 @@ import type { SearchCallback, SearchProgress } from './callbacks.js';
 import { readResultsCsv, writeResultsCsv } from './csv.js';
 import { SearchError } from './errors.js';
 import { Journal, timestamp, type JournalState } from './journal.js';
-import { SearchResults } from './results.js';
+import { objectiveScore, SearchResults } from './results.js';
 
 export const RESULTS_FILE = 'results.csv';
 
@@ -193,9 +193,8 @@ function toEvaluation(r: JobResult): Evaluation {
 }
 
 function better(best: number | undefined, r: JobResult): number | undefined {
-  if (r.objective === null) return best;
-  const v = Array.isArray(r.objective) ? r.objective.reduce((a, b) => a + b, 0) : r.objective;
-  return best === undefined || v > best ? v : best;
+  const v = objectiveScore(r.objective);
+  return v === undefined || (best !== undefined && best >= v) ? best : v;
 }
 
 /** Hyperparameter names of an HpProblem-like object: `hyperparameterNames` (array or method) or `names`. */

@@ -1,6 +1,7 @@
 // An SVG plot of a search: each evaluation's objective (failures marked at the bottom) and the best so far, like
 // DeepHyper's plot_search_trajectory_single_objective_hpo. Self-contained SVG, no dependency.
 import type { JobResult } from '../evaluator/types.js';
+import { objectiveScore } from './results.js';
 
 export interface PlotOptions {
   title?: string;
@@ -30,7 +31,7 @@ export function plotSearchTrajectory(evaluations: readonly JobResult[], options:
   const width = options.width ?? 720;
   const height = options.height ?? 420;
   const m = { left: 70, right: 20, top: 40, bottom: 50 };
-  const values = evaluations.map((e) => (e.objective === null ? null : Array.isArray(e.objective) ? e.objective.reduce((a, b) => a + b, 0) : e.objective));
+  const values = evaluations.map((e) => objectiveScore(e.objective) ?? null);
   const finite = values.filter((v): v is number => v !== null);
   let lo = finite.length ? Math.min(...finite) : 0;
   let hi = finite.length ? Math.max(...finite) : 1;

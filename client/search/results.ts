@@ -3,6 +3,12 @@ import { paretoFront } from '../hpo/moo.js';
 import type { Config, Objective } from '../hpo/types.js';
 import type { JobResult } from '../evaluator/types.js';
 
+/** One number per evaluation for "best so far": the objective, or the sum of several (undefined when failed). */
+export function objectiveScore(objective: Objective | null): number | undefined {
+  if (objective === null) return undefined;
+  return Array.isArray(objective) ? objective.reduce((a, b) => a + b, 0) : objective;
+}
+
 export class SearchResults {
   /** Finished evaluations in the order they were gathered. */
   readonly evaluations: readonly JobResult[];
@@ -38,7 +44,7 @@ export class SearchResults {
     let best: JobResult | undefined;
     let bestScore = -Infinity;
     for (const e of this.successful()) {
-      const score = Array.isArray(e.objective) ? e.objective.reduce((a, b) => a + b, 0) : (e.objective as number);
+      const score = objectiveScore(e.objective)!;
       if (score > bestScore) {
         bestScore = score;
         best = e;
@@ -54,12 +60,12 @@ export class SearchResults {
     return paretoFront(wrapped).map((w) => (w as (typeof wrapped)[number]).result);
   }
 
-  /** Best objective after each evaluation (single objective), for trajectory plots. */
+  /** Best score (objectiveScore) after each evaluation, for trajectory plots. */
   trajectory(): number[] {
     const out: number[] = [];
     let best = -Infinity;
     for (const e of this.evaluations) {
-      if (typeof e.objective === 'number' && e.objective > best) best = e.objective;
+      best = Math.max(best, objectiveScore(e.objective) ?? -Infinity);
       out.push(best);
     }
     return out;
