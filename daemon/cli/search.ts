@@ -58,7 +58,7 @@ const positiveNumber = (what: string) => (v: string) => {
   return n;
 };
 
-/** Add `search` (and `search list | attach | stop` once the cluster runtime offers them) to the dhts program. */
+/** Add `search` and `search list | attach | stop` to the dhts program. */
 export function registerSearchCommand(program: Command, io: SearchCliIo = { stdout: process.stdout, stderr: process.stderr }): Command {
   const search = program
     .command('search')
@@ -69,7 +69,10 @@ export function registerSearchCommand(program: Command, io: SearchCliIo = { stdo
     .option('--workers <n>', 'evaluations running at once', positiveInt('--workers'), 1)
     .option('--log-dir <dir>', 'where journal.jsonl and results.csv go (default runs/<name>)')
     .option('--name <name>', 'name of the run (default: the space file name)')
-    .option('--seed <n>', 'seed of the search', (v) => Number.parseInt(v, 10))
+    .option('--seed <n>', 'seed of the search', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`--seed must be a non-negative integer, got "${v}"`);
+      return Number(v);
+    })
     .option('--resume', 'continue the search journaled in the log directory')
     .option('--timeout <sec>', 'per-evaluation time limit in seconds (SIGTERM, then SIGKILL)', positiveNumber('--timeout'))
     .option('--search-timeout <sec>', 'time limit of the whole search in seconds', positiveNumber('--search-timeout'))
