@@ -26,7 +26,10 @@ class ChannelSlot implements WorkerSlot {
   private settle: ((o: RunOutcome) => void) | undefined;
   private hooks: SlotHooks | undefined;
 
-  constructor(private readonly endpoint: Endpoint) {
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly source: { specifier: string; exportName: string; runKwargs: unknown },
+  ) {
     endpoint.onMessage((m) => this.onMessage(m));
     endpoint.onExit((why) => {
       this.dead = true;
@@ -53,7 +56,7 @@ class ChannelSlot implements WorkerSlot {
         this.hooks = undefined;
         resolve(o);
       };
-      const { specifier, exportName, runKwargs } = currentSource.get(this)!;
+      const { specifier, exportName, runKwargs } = this.source;
       try {
         this.endpoint.send({ type: 'run', spec, specifier, exportName, runKwargs, token });
       } catch (err) {
@@ -82,9 +85,6 @@ class ChannelSlot implements WorkerSlot {
     return this.endpoint.close();
   }
 }
-
-// What each slot runs; kept beside the slot so the slot class stays backend-agnostic.
-const currentSource = new WeakMap<ChannelSlot, { specifier: string; exportName: string; runKwargs: unknown }>();
 
 function startThread(execArgv: string[] | undefined): Promise<Endpoint> {
   const stopBuffer = new SharedArrayBuffer(4);
@@ -185,8 +185,6 @@ export class WorkerPoolEvaluator extends PoolEvaluator {
 
   protected async createSlot(): Promise<WorkerSlot> {
     const endpoint = this.method === 'thread' ? await startThread(this.execArgv) : await startProcess(this.execArgv);
-    const slot = new ChannelSlot(endpoint);
-    currentSource.set(slot, this.source);
-    return slot;
+    return new ChannelSlot(endpoint, this.source);
   }
 }
