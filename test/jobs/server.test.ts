@@ -1,7 +1,7 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { HeadServiceContext } from '../../daemon/head/services.js';
 import type { ClusterStatus } from '../../protocol/index.js';
 import { startJobService } from '../../daemon/jobs/service.js';
@@ -98,7 +98,9 @@ t.test('job API over gRPC', async (t) => {
   });
 
   t.test('logs are streamed while the job runs; stop kills the whole process group', async (t) => {
-    const id = await client.submitJob({ entrypoint: 'echo started; sleep 30 & echo $! > child.pid; wait' , submissionId: 'stop-me' });
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'dhts-job-')), 'child.pid');
+    t.teardown(() => rmSync(dirname(pidFile), { recursive: true, force: true }));
+    const id = await client.submitJob({ entrypoint: `sleep 30 & echo $! > ${pidFile}; echo started; wait`, submissionId: 'stop-me' });
     const chunks: string[] = [];
     const tail = (async () => {
       for await (const c of client.tailJobLogs(id)) chunks.push(c.toString());
@@ -119,6 +121,15 @@ t.test('job API over gRPC', async (t) => {
       alive = false;
     }
     t.notOk(alive, 'the entrypoint shell is gone');
+    const sleeper = Number(readFileSync(pidFile, 'utf8').trim());
+    let sleeperAlive = true;
+    for (let i = 0; i < 50 && sleeperAlive; i++) {
+      // A killed orphan may linger as a zombie until init reaps it: that counts as gone.
+      const state = existsSync(`/proc/${sleeper}/stat`) ? readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(') ')[1]?.[0] : 'X';
+      if (state === 'Z' || state === 'X') sleeperAlive = false;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    t.notOk(sleeperAlive, 'the background child of the entrypoint is gone too');
   });
 
   t.test('entrypoint resources: waits for room, fails when it can never fit', async (t) => {
