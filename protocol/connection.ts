@@ -36,6 +36,13 @@ export class Connection {
   private readonly maxFrameBytes: number;
   private heartbeatMs: number;
   private timeoutMs: number;
+  /** The TCP socket under the WebSocket, when known (client side): lets a driver stop it keeping the process alive. */
+  rawSocket: { ref(): unknown; unref(): unknown } | undefined;
+  /** Whether an open connection keeps the process alive (default yes). */
+  setKeepsProcessAlive(alive: boolean): void {
+    if (alive) this.rawSocket?.ref();
+    else this.rawSocket?.unref();
+  }
   /** Why the connection closed, once it has. */
   closeReason: string | undefined;
   /** True when this side closed it because the peer fell silent for longer than the timeout. */

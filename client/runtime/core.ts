@@ -83,6 +83,9 @@ export class CoreClient {
   /** Called when a get/wait starts or stops blocking (workers lend their CPU back while blocked). */
   blockingHook: ((blocked: boolean) => void) | undefined;
   private closeListeners: ((reason: string) => void)[] = [];
+  /** Operations a driver awaits: while there are some, the connection keeps the process alive; otherwise a
+   *  script whose work is done exits, as a Ray driver does (its non-detached actors then die with it). */
+  private waiting = 0;
 
   private constructor(readonly options: CoreOptions) {
     this.namespace = options.namespace;
@@ -116,6 +119,7 @@ export class CoreClient {
     // No silence timeout here: a driver or worker busy in synchronous code must not lose its connection; a dead
     // head shows up as a closed socket, and a cut-off node is handled through its agent.
     conn.setTiming(welcome.heartbeatMs, 0);
+    if (this.options.role === 'driver') conn.setKeepsProcessAlive(false);
     conn.onMessage((m) => this.onMessage(m));
     conn.onClose((reason) => this.onClosed(reason));
     setSerializationHooks({
@@ -154,6 +158,17 @@ export class CoreClient {
   send(message: Message): void {
     if (this.closedError) throw this.closedError;
     this.conn.send(message);
+  }
+
+  /** Keeps the process alive until `p` settles (drivers only). */
+  keepAlive<T>(p: Promise<T>): Promise<T> {
+    if (this.options.role !== 'driver') return p;
+    if (this.waiting++ === 0) this.conn.setKeepsProcessAlive(true);
+    const done = () => {
+      if (--this.waiting === 0) this.conn.setKeepsProcessAlive(false);
+    };
+    p.then(done, done);
+    return p;
   }
 
   nextId(): string {
@@ -257,7 +272,7 @@ export class CoreClient {
       entry.spec = { fn, args: p.args, refArgs: p.refArgs, opts };
       this.sendOrFail(taskId, { type: 'submit', taskId, fn, args: p.args, refArgs: p.refArgs, opts });
     };
-    if (prepared instanceof Promise) prepared.then(send, (e: Error) => this.settle(taskId, { ok: false, error: wire(e) }));
+    if (prepared instanceof Promise) void this.keepAlive(prepared.then(send, (e: Error) => this.settle(taskId, { ok: false, error: wire(e) })));
     else send(prepared);
     return ref;
   }
@@ -273,7 +288,7 @@ export class CoreClient {
   /** Sends the creation at once when its arguments are ready (calls made right after must follow it). */
   createActor(actorId: string, cls: ExportRef, args: readonly unknown[], opts: ActorOptions, getIfExists: boolean): Promise<{ actorId: string; existing: boolean }> {
     const reqId = ++this.reqSeq;
-    const reply = new Promise<unknown>((resolve, reject) => this.pendingRequests.set(reqId, { resolve, reject }));
+    const reply = this.keepAlive(new Promise<unknown>((resolve, reject) => this.pendingRequests.set(reqId, { resolve, reject })));
     const send = (p: { args: Uint8Array; refArgs?: RefArg[] }) =>
       this.send({ type: 'createActor', actorId, cls, args: p.args, refArgs: p.refArgs, opts, getIfExists, reqId });
     const prepared = this.prepareArgs(args);
@@ -320,7 +335,7 @@ export class CoreClient {
     const reqId = ++this.reqSeq;
     const p = new Promise<unknown>((resolve, reject) => this.pendingRequests.set(reqId, { resolve, reject }));
     this.conn.send({ ...fields, type: 'request', reqId, op });
-    return p;
+    return this.keepAlive(p);
   }
 
   // ------------------------------------------------------------------ get / wait
@@ -413,7 +428,7 @@ export class CoreClient {
       // Settle what is settled within this turn of the loop, as Ray's timeout=0 does.
       await Promise.race([Promise.all(slow), new Promise((r) => setImmediate(r))]);
     }
-    await this.blocking(withTimeout(Promise.all(slow), timeoutMs, () => new GetTimeoutError(`get() timed out after ${timeoutMs} ms`)));
+    await this.blocking(this.keepAlive(withTimeout(Promise.all(slow), timeoutMs, () => new GetTimeoutError(`get() timed out after ${timeoutMs} ms`))));
     return out;
   }
 
@@ -445,7 +460,7 @@ export class CoreClient {
     for (let i = 0; i < refs.length; i++) if (isReady(i)) ready.add(i);
     if (ready.size < numReturns && timeoutMs !== 0) {
       await this.blocking(
-        new Promise<void>((resolve) => {
+        this.keepAlive(new Promise<void>((resolve) => {
           let done = false;
           const finish = () => {
             if (!done) {
@@ -466,7 +481,7 @@ export class CoreClient {
               if (ready.size >= numReturns) finish();
             });
           }
-        }),
+        })),
       );
     }
     void fetchLocal;

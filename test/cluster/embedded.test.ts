@@ -55,3 +55,31 @@ t.test('init() with nothing running starts an embedded cluster sized to the mach
   t.notOk(existsSync(info.address), 'nothing left');
   await t.rejects(init({ address: 'auto', tempDir: empty }), /could not find a running cluster/);
 });
+
+t.test('a driver that exits without shutdown() takes its embedded cluster with it', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const empty = mkdtempSync(join(tmpdir(), 'dhts-none-'));
+  t.teardown(() => rmSync(empty, { recursive: true, force: true }));
+  const script = `
+    import { init, remote, get } from ${JSON.stringify(new URL('../../client/index.js', import.meta.url).href)};
+    await init({ tempDir: ${JSON.stringify(empty)}, numCpus: 1, logToDriver: false });
+    const w = await get(remote(${JSON.stringify(FIXTURES.href)}, 'where').remote());
+    console.log(JSON.stringify(w));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  t.equal(code, 0, 'the driver exits on its own (the cluster does not keep it alive)');
+  const { pid } = JSON.parse(out.trim()) as { pid: number };
+  let alive = true;
+  for (let i = 0; i < 100 && alive; i++) {
+    try {
+      process.kill(pid, 0);
+      await new Promise((r) => setTimeout(r, 50));
+    } catch {
+      alive = false;
+    }
+  }
+  t.notOk(alive, 'the embedded cluster and its worker are gone');
+});
