@@ -15,6 +15,7 @@ import {
   curveModel,
   fitBayesianCurve,
   type CurveModelName,
+  type LCModelOptions,
   type Stopper,
 } from '../../client/stopper/index.js';
 import { CURVES_URL, type RecordedCurves } from './curves.js';
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     policies: { type: 'string' },
     workers: { type: 'string', default: '1' },
     'no-fit-speed': { type: 'boolean', default: false },
+    /** Extra LCE rows: JSON objects of LCModelOptions separated by ';', e.g. '{"minObsToFitLcModel":10}'. */
+    'lce-options': { type: 'string' },
   },
 });
 const numSeeds = Number(values.seeds);
@@ -44,10 +47,16 @@ const policies: { name: string; make: (seed: number) => Stopper }[] = [
   { name: 'sha', make: () => new SuccessiveHalvingStopper({ maxSteps }) },
   { name: 'median', make: () => new MedianStopper({ maxSteps }) },
   { name: 'lce', make: (seed) => new LCModelStopper({ maxSteps, seed }) },
-  // DeepHyper's setting objective_returned="max": a run stopped by patience keeps its best value, not a noisy last one.
-  { name: 'lce max', make: (seed) => new LCModelStopper({ maxSteps, seed, objectiveReturned: 'max' }) },
+  // DeepHyper's early_stopping_patience raised from a quarter to half of maxSteps: a converged run is no longer cut
+  // at a noisy dip (see docs/stoppers.md).
+  { name: 'lce patience=0.5', make: (seed) => new LCModelStopper({ maxSteps, seed, earlyStoppingPatience: 0.5 }) },
 ];
+for (const text of values['lce-options']?.split(';') ?? []) {
+  const extra = JSON.parse(text) as Partial<LCModelOptions>;
+  policies.push({ name: `lce ${text}`, make: (seed) => new LCModelStopper({ maxSteps, seed, ...extra }) });
+}
 const selected = values.policies ? policies.filter((p) => values.policies!.split(',').includes(p.name.split(' ')[0]!)) : policies;
+const W = Math.max(13, ...selected.map((p) => p.name.length));
 
 interface Row {
   steps: number[];
@@ -88,13 +97,13 @@ for (const task of data.tasks) {
   }
   const base = rows.get('no stopping');
   console.log(`\n## ${task.name}\n`);
-  console.log(`| ${pad('policy', 13)} | ${lpad('epochs', 7)} | ${lpad('vs none', 7)} | ${lpad('regret (mean ± s.e.)', 20)} | ${lpad('replay s', 8)} |`);
-  console.log(`|${'-'.repeat(15)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(22)}|${'-'.repeat(10)}|`);
+  console.log(`| ${pad('policy', W)} | ${lpad('epochs', 7)} | ${lpad('vs none', 7)} | ${lpad('regret (mean ± s.e.)', 20)} | ${lpad('replay s', 8)} |`);
+  console.log(`|${'-'.repeat(W + 2)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(22)}|${'-'.repeat(10)}|`);
   for (const [name, row] of rows) {
     const steps = mean(row.steps);
     const ratio = base ? steps / mean(base.steps) : NaN;
     const regret = `${mean(row.regret).toFixed(4)} ± ${stderr(row.regret).toFixed(4)}`;
-    console.log(`| ${pad(name, 13)} | ${lpad(steps.toFixed(0), 7)} | ${lpad(ratio.toFixed(3), 7)} | ${lpad(regret, 20)} | ${lpad(row.seconds.toFixed(1), 8)} |`);
+    console.log(`| ${pad(name, W)} | ${lpad(steps.toFixed(0), 7)} | ${lpad(ratio.toFixed(3), 7)} | ${lpad(regret, 20)} | ${lpad(row.seconds.toFixed(1), 8)} |`);
     const s = summary.get(name) ?? { stepsRatio: [], regret: [] };
     s.stepsRatio.push(ratio);
     s.regret.push(...row.regret);
@@ -106,12 +115,12 @@ if (data.tasks.length > 1 && summary.has('no stopping')) {
   const none = summary.get('no stopping')!.regret;
   const noneRegret = mean(none);
   console.log(`\n## all tasks (mean of epoch ratios; regret over all task × seed pairs; Δ paired by task × seed, 95% interval)\n`);
-  console.log(`| ${pad('policy', 13)} | ${lpad('vs none', 7)} | ${lpad('regret', 7)} | ${lpad('Δ regret vs none', 20)} |`);
-  console.log(`|${'-'.repeat(15)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(22)}|`);
+  console.log(`| ${pad('policy', W)} | ${lpad('vs none', 7)} | ${lpad('regret', 7)} | ${lpad('Δ regret vs none', 20)} |`);
+  console.log(`|${'-'.repeat(W + 2)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(22)}|`);
   for (const [name, s] of summary) {
     const d = pairedDifference(s.regret, none);
     const delta = `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} ± ${d.halfWidth.toFixed(4)}`;
-    console.log(`| ${pad(name, 13)} | ${lpad(mean(s.stepsRatio).toFixed(3), 7)} | ${lpad(mean(s.regret).toFixed(4), 7)} | ${lpad(delta, 20)} |`);
+    console.log(`| ${pad(name, W)} | ${lpad(mean(s.stepsRatio).toFixed(3), 7)} | ${lpad(mean(s.regret).toFixed(4), 7)} | ${lpad(delta, 20)} |`);
   }
   // "Within 5%" read two ways: regret at most 1.05 × the no-stopping regret (strict: it needs the test set to
   // resolve differences far below the baseline regret), and the extra regret at most 5% of the mean best test accuracy.
@@ -120,7 +129,7 @@ if (data.tasks.length > 1 && summary.has('no stopping')) {
       Array.from({ length: numSeeds }, (_, seed) => Math.max(...sampleOrder(task, seed, numConfigs).map((i) => task.curves[i]!.test[maxSteps - 1]!))),
     ),
   );
-  for (const name of ['sha', 'lce', 'lce max']) {
+  for (const name of ['sha', ...[...summary.keys()].filter((name) => name.startsWith('lce'))]) {
     const s = summary.get(name);
     if (!s) continue;
     const r = mean(s.regret);
