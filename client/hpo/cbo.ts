@@ -13,6 +13,7 @@ import { clipOutliers, rescale, OBJECTIVE_SCALERS, type ObjectiveScaler } from '
 import { randomSimplexWeights, scalarize, SCALARIZATIONS, type Scalarization } from './moo.js';
 import { Rng } from './rng.js';
 import { HpoError } from './errors.js';
+import { LiarPool } from './liar-pool.js';
 
 export type Surrogate = 'ET' | 'RF' | 'DUMMY';
 export type AcqOptimizer = 'mixedga' | 'sampling';
@@ -65,6 +66,8 @@ export interface CBOOptions extends BaseOptions {
    * and constant lies update leaves instead of refitting.
    */
   fullRefitLimit?: number;
+  /** Constant-liar batches run the GA for at most this many points of one ask (default 8); the others take the best candidate of the shared sweep. */
+  maxGaRunsPerAsk?: number;
 }
 
 interface ResolvedOptions {
@@ -88,6 +91,7 @@ interface ResolvedOptions {
   mooWeights: 'random' | 'uniform' | number[];
   mooLowerBounds: Array<number | null> | undefined;
   fullRefitLimit: number;
+  maxGaRunsPerAsk: number;
 }
 
 interface Exclusion {
@@ -176,17 +180,22 @@ export class CBO extends SearchBase {
     const out: Float64Array[] = [];
     const nSuccess = L - this.nFailed;
     const o = this.options;
-    const useModel = (j: number) => o.surrogate !== 'DUMMY' && nSuccess + j >= o.nInitialPoints && nSuccess > 0;
+    // As DeepHyper: the whole ask is random design until n_initial_points evaluations succeeded (lies do not count).
+    const useModel = o.surrogate !== 'DUMMY' && nSuccess >= o.nInitialPoints && nSuccess > 0;
+    const isMoo = this.nObjectives > 1;
+    const gaEvery = Math.max(1, Math.ceil(n / o.maxGaRunsPerAsk));
 
     let model: ModelState | null = null;
     let qSweep: { rows: Float64Array; m: number; pred: Prediction } | null = null;
     let sweep: { rows: Float64Array; m: number } | null = null;
+    let pool: LiarPool | null = null;
+    let lie = 0;
     for (let j = 0; j < n; j++) {
       const asked = asked0 + j;
       let row: Float64Array;
       if (asked < this.initialRows.length && !exclude.has(this.initialRows[asked]!, 0)) {
         row = this.initialRows[asked]!.slice();
-      } else if (!useModel(j)) {
+      } else if (!useModel) {
         row = this.randomRow(rng, exclude);
       } else if (o.multiPointStrategy === 'qUCBd' && model !== null) {
         // qUCBd: one κ ~ Exp(κ) per extra point, on one fresh sweep predicted by the last model; no refit.
@@ -201,6 +210,16 @@ export class CBO extends SearchBase {
           if ((best < 0 || vals[k]! < vals[best]!) && !picked.has(qSweep.rows, k * d)) best = k;
         }
         row = best >= 0 ? qSweep.rows.slice(best * d, best * d + d) : this.randomRow(rng, exclude);
+      } else if (model !== null && sweep !== null && !isMoo) {
+        // Constant liar after the first point: the lie on the previous point updates the leaves it falls in (no
+        // refit) and, through them, the predictions of the batch's shared sweep.
+        if (pool === null) {
+          pool = new LiarPool(model.forest, sweep.rows, sweep.m);
+          lie = this.lieValue(model.baseTargets);
+        }
+        pool.lie(out[j - 1]!, lie);
+        model.yBest = Math.min(model.yBest, lie);
+        row = this.pickFromPool(model, pool, sweep, asked, rng, exclude, j % gaEvery === 0);
       } else {
         model = this.fitModel(rng, out, model);
         // Long histories (cheap liar mode): one candidate sweep serves the whole batch, picked points excluded.
@@ -282,24 +301,9 @@ export class CBO extends SearchBase {
     const isMoo = this.nObjectives > 1;
     const base = previous !== null && !isMoo ? previous.baseTargets : this.targets(rng);
     if (picked.length === 0 && L > o.fullRefitLimit) return this.anchoredModel(base);
-    let sum = 0;
-    let lo = Infinity;
-    let hi = -Infinity;
-    let cnt = 0;
-    for (let i = 0; i < L; i++) {
-      if (this.failedFlags[i] || Number.isNaN(base[i]!)) continue;
-      sum += base[i]!;
-      lo = Math.min(lo, base[i]!);
-      hi = Math.max(hi, base[i]!);
-      cnt++;
-    }
-    const lie = o.multiPointStrategy === 'cl_min' ? hi : o.multiPointStrategy === 'cl_mean' ? sum / cnt : lo;
-    let yBest = lo;
-    if (previous !== null && L + picked.length > o.fullRefitLimit && !isMoo) {
-      const last = picked[picked.length - 1]!;
-      previous.forest.insert(last, 0, lie);
-      return { ...previous, yBest: Math.min(previous.yBest, lie) };
-    }
+    let yBest = Infinity;
+    for (let i = 0; i < L; i++) if (!this.failedFlags[i] && base[i]! < yBest) yBest = base[i]!;
+    const lie = this.lieValue(base);
     // Assemble the training set column-major: history rows kept, then lies.
     const keep: number[] = [];
     for (let i = 0; i < L; i++) if (!Number.isNaN(base[i]!)) keep.push(i);
@@ -321,6 +325,50 @@ export class CBO extends SearchBase {
     const forest = new Forest({ ...o.forest, minImpurityDecrease: this.minImpurityDecrease });
     forest.fit(xCols, N, d, y, rng.fork());
     return { forest, baseTargets: base, yBest };
+  }
+
+  /** The constant lie (minimized target): the best value for cl_max, the worst for cl_min, the mean for cl_mean. */
+  private lieValue(base: Float64Array): number {
+    let sum = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let cnt = 0;
+    for (let i = 0; i < this.history.length; i++) {
+      if (this.failedFlags[i] || Number.isNaN(base[i]!)) continue;
+      sum += base[i]!;
+      lo = Math.min(lo, base[i]!);
+      hi = Math.max(hi, base[i]!);
+      cnt++;
+    }
+    const s = this.options.multiPointStrategy;
+    return s === 'cl_min' ? hi : s === 'cl_mean' ? sum / cnt : lo;
+  }
+
+  /**
+   * Next constant-liar point from the shared sweep's updated predictions: the GA seeded with them when `runGa`,
+   * otherwise the best candidate not picked yet.
+   */
+  private pickFromPool(model: ModelState, pool: LiarPool, sweep: { rows: Float64Array; m: number }, asked: number, rng: Rng, exclude: Exclusion, runGa: boolean): Float64Array {
+    const d = this.problem.size;
+    const values = acquisition(pool.prediction(), pool.m, this.acqParams(asked, model.yBest), new Float64Array(pool.m));
+    if (runGa && this.options.acqOptimizer === 'mixedga') return this.optimizeAcquisition(model, asked, rng, exclude, sweep, true, values);
+    this.lastGaGenerations = 0;
+    for (;;) {
+      const k = argmin(values, pool.m);
+      if (values[k] === Infinity) return this.randomRow(rng, exclude);
+      if (!exclude.has(sweep.rows, k * d)) return sweep.rows.slice(k * d, k * d + d);
+      values[k] = Infinity;
+    }
+  }
+
+  private acqParams(asked: number, yBest: number): AcqParams {
+    const o = this.options;
+    return {
+      kind: o.acqFunc,
+      kappa: scheduledKappa(asked, o.kappa, o.scheduler, o.nInitialPoints),
+      xi: scheduledXi(asked, o.xi, o.scheduler, o.nInitialPoints),
+      yBest,
+    };
   }
 
   /** Cheap refit: the structure grown on the anchor prefix, leaves refreshed with the current targets. */
@@ -361,7 +409,8 @@ export class CBO extends SearchBase {
     return { forest: a.forest, baseTargets: base, yBest };
   }
 
-  private optimizeAcquisition(model: ModelState, asked: number, rng: Rng, exclude: Exclusion, sweep: { rows: Float64Array; m: number }, shared: boolean): Float64Array {
+  /** `given`: acquisition values of the sweep already computed (constant-liar batches), else predicted here. */
+  private optimizeAcquisition(model: ModelState, asked: number, rng: Rng, exclude: Exclusion, sweep: { rows: Float64Array; m: number }, shared: boolean, given?: Float64Array): Float64Array {
     const o = this.options;
     const d = this.problem.size;
     const delay = o.nInitialPoints;
@@ -372,8 +421,7 @@ export class CBO extends SearchBase {
       yBest: model.yBest,
     };
     const { rows, m } = sweep;
-    const pred = model.forest.predict(rows, m);
-    const values = acquisition(pred, m, params, new Float64Array(m));
+    const values = given ?? acquisition(model.forest.predict(rows, m), m, params, new Float64Array(m));
     // Points already picked in this batch (when the sweep is shared) must not win again.
     if (shared) for (let k = 0; k < m; k++) if (exclude.has(rows, k * d)) values[k] = Infinity;
     this.lastGaGenerations = 0;
@@ -457,6 +505,8 @@ function resolve(problem: HpProblem, o: CBOOptions): ResolvedOptions {
   if (!Number.isInteger(forest.nEstimators) || forest.nEstimators < 1) throw bad('surrogateOptions.nEstimators', forest.nEstimators, 'a positive integer');
   const ga = { ...GA_DEFAULTS, ...(o.ga ?? {}) };
   if (!Number.isInteger(ga.popSize) || ga.popSize < 2) throw bad('ga.popSize', ga.popSize, 'an integer >= 2');
+  const maxGaRunsPerAsk = o.maxGaRunsPerAsk ?? 8;
+  if (!Number.isInteger(maxGaRunsPerAsk) || maxGaRunsPerAsk < 1) throw bad('maxGaRunsPerAsk', maxGaRunsPerAsk, 'an integer >= 1');
   if (o.fullRefitLimit !== undefined && !(o.fullRefitLimit >= 0)) throw bad('fullRefitLimit', o.fullRefitLimit, 'a number >= 0');
   return {
     surrogate,
@@ -471,6 +521,7 @@ function resolve(problem: HpProblem, o: CBOOptions): ResolvedOptions {
     nPoints,
     ga,
     multiPointStrategy: strategy,
+    maxGaRunsPerAsk,
     filterFailures,
     filterDuplicated: o.filterDuplicated ?? true,
     objectiveScaler,

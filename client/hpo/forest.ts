@@ -173,10 +173,11 @@ export class Forest {
 
   /**
    * Adds one observation to the leaf it falls in, in every tree, without re-splitting: a cheap update used for
-   * the constant liar on large histories.
+   * the constant liar. `onLeaf` learns each updated leaf with its previous mean and variance.
    */
-  insert(x: Float64Array, offset: number, y: number): void {
-    for (const tree of this.trees) {
+  insert(x: Float64Array, offset: number, y: number, onLeaf?: (tree: number, leaf: number, oldMean: number, oldVariance: number) => void): void {
+    for (let t = 0; t < this.trees.length; t++) {
+      const tree = this.trees[t]!;
       let node = 0;
       while (tree.feature[node]! >= 0) node = x[offset + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
       const c = tree.count[node]!;
@@ -185,7 +186,9 @@ export class Forest {
       const mu2 = mu + (y - mu) / (c + 1);
       tree.count[node] = c + 1;
       tree.value[node] = mu2;
+      const oldVariance = tree.variance[node]!;
       tree.variance[node] = Math.max(0, second / (c + 1) - mu2 * mu2);
+      onLeaf?.(t, node, mu, oldVariance);
     }
   }
 }
