@@ -29,6 +29,9 @@ export interface TaskOptions {
   retryExceptions: boolean;
   strategy: SchedulingStrategy;
   name?: string;
+  /** Runtime env vars of the worker that runs it (driver/job-level merged under the task's own); workers are pooled
+   *  per env, as Ray starts workers per runtime env. Absent or empty: the plain pool. */
+  env?: Record<string, string>;
 }
 
 export interface ActorOptions {
@@ -43,6 +46,8 @@ export interface ActorOptions {
   namespace: string;
   detached: boolean;
   strategy: SchedulingStrategy;
+  /** Runtime env vars of the actor's process (driver/job-level merged under the actor's own). */
+  env?: Record<string, string>;
 }
 
 /** An ObjectRef given as a top-level argument, resolved by the caller before the call is sent. */
@@ -280,7 +285,10 @@ export interface StartWorker {
   type: 'startWorker';
   workerId: string;
   actorId?: string;
+  /** The process's extra environment: the runtime env vars plus what the head sets (CUDA_VISIBLE_DEVICES). */
   env: Record<string, string>;
+  /** The runtime env vars alone: the worker's own submissions inherit them, as in Ray. */
+  runtimeEnvVars?: Record<string, string>;
 }
 export interface KillWorker {
   type: 'killWorker';

@@ -120,6 +120,7 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
     int(o, t, 'maxRetries');
     bool(o, t, 'retryExceptions');
     strategy(o.strategy, t, 'opts.strategy');
+    if (o.env !== undefined) labels(o.env, t, 'opts.env');
     optStr(o, t, 'name');
   },
   createActor(m, t) {
@@ -141,6 +142,7 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
     str(o, t, 'namespace');
     bool(o, t, 'detached');
     strategy(o.strategy, t, 'opts.strategy');
+    if (o.env !== undefined) labels(o.env, t, 'opts.env');
   },
   callActor(m, t) {
     str(m, t, 'taskId');
@@ -236,6 +238,7 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
     str(m, t, 'workerId');
     optStr(m, t, 'actorId');
     labels(m.env, t, 'env');
+    if (m.runtimeEnvVars !== undefined) labels(m.runtimeEnvVars, t, 'runtimeEnvVars');
   },
   killWorker(m, t) {
     str(m, t, 'workerId');

@@ -47,7 +47,9 @@ export interface InitOptions {
   ignoreReinitError?: boolean;
   /** workingDir: packed (honouring .gitignore and excludes) and uploaded once by content hash; workers on every
    *  node import this directory's modules from their own unpacked copy (see daemon/jobs/working-dir.ts). */
-  runtimeEnv?: { workingDir?: string; excludes?: string[] };
+  /** env: vars set in every worker that runs this driver's tasks and actors (Ray's runtime_env env_vars), merged
+   *  over a submitted job's env vars; a task's or actor's own `.options({ runtimeEnv: { env } })` wins over both. */
+  runtimeEnv?: { workingDir?: string; excludes?: string[]; env?: Record<string, string> };
 }
 
 export interface InitInfo {
@@ -118,12 +120,29 @@ export async function init(options: InitOptions = {}): Promise<InitInfo> {
 
 /** Uploads runtimeEnv.workingDir and maps module URLs inside it to the package, so any node can import them. */
 async function withRuntimeEnv(options: InitOptions, info: InitInfo): Promise<InitInfo> {
+  const env = { ...jobEnvVars(), ...(options.runtimeEnv?.env ?? {}) };
+  for (const [k, v] of Object.entries(env)) {
+    if (typeof v !== 'string') throw new InvalidArgumentError(`init(): runtimeEnv.env.${k} must be a string, got ${typeof v}`);
+  }
+  getCore().runtimeEnvVars = Object.keys(env).length ? env : undefined;
   const dir = options.runtimeEnv?.workingDir;
   if (!dir) return info;
   const { uploadDriverWorkingDir } = await import('../../daemon/jobs/working-dir.js');
   const uploaded = await uploadDriverWorkingDir(dir, { get: kvGet, put: kvPut }, options.runtimeEnv?.excludes);
   setModuleUrlMapper(uploaded.toPackageUrl);
   return info;
+}
+
+/** A submitted job's entrypoint finds the job's runtime env in DHTS_RUNTIME_ENV (set by the job manager). */
+function jobEnvVars(): Record<string, string> {
+  const raw = process.env.DHTS_RUNTIME_ENV;
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as { envVars?: Record<string, string> };
+    return parsed.envVars && typeof parsed.envVars === 'object' ? { ...parsed.envVars } : {};
+  } catch (e) {
+    throw new ConfigError(`DHTS_RUNTIME_ENV is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 interface ReadyMessage {

@@ -82,6 +82,8 @@ export class CoreClient {
   private workBacklog: Message[] = [];
   /** Called when a get/wait starts or stops blocking (workers lend their CPU back while blocked). */
   blockingHook: ((blocked: boolean) => void) | undefined;
+  /** Runtime env vars this process's tasks and actors inherit: the driver's init()/job env, or a worker's own. */
+  runtimeEnvVars: Record<string, string> | undefined;
   private closeListeners: ((reason: string) => void)[] = [];
   /** Operations a driver awaits: while there are some, the connection keeps the process alive; otherwise a
    *  script whose work is done exits, as a Ray driver does (its non-detached actors then die with it). */

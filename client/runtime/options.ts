@@ -26,6 +26,25 @@ interface CommonOptions {
   memory?: number;
   resources?: Record<string, number>;
   schedulingStrategy?: SchedulingStrategyInput;
+  /** Ray's runtime_env, per task/actor: `env` vars for the worker process, merged over the driver's/job's. */
+  runtimeEnv?: { env?: Record<string, string> };
+}
+
+function envOf(o: CommonOptions): Record<string, string> | undefined {
+  const env = o.runtimeEnv?.env;
+  if (env === undefined) return undefined;
+  if (typeof env !== 'object' || env === null) throw new InvalidArgumentError('option runtimeEnv.env must be a map of strings');
+  for (const [k, v] of Object.entries(env)) {
+    if (typeof v !== 'string') throw new InvalidArgumentError(`option runtimeEnv.env.${k} must be a string, got ${typeof v}`);
+    if (!k || k.includes('=') || k.includes('\0')) throw new InvalidArgumentError(`option runtimeEnv.env: '${k}' is not a valid variable name`);
+  }
+  return Object.keys(env).length ? { ...env } : undefined;
+}
+
+/** The env a worker runs with: the driver's/job's vars, overridden by the task's/actor's own (Ray's precedence). */
+export function mergeEnv<O extends { env?: Record<string, string> }>(opts: O, inherited: Record<string, string> | undefined): O {
+  if (!inherited || Object.keys(inherited).length === 0) return opts;
+  return { ...opts, env: { ...inherited, ...(opts.env ?? {}) } };
 }
 
 export interface TaskOptionsInput extends CommonOptions {
@@ -86,6 +105,7 @@ export function taskOptions(o: TaskOptionsInput): TaskOptions {
     retryExceptions: o.retryExceptions ?? TASK_DEFAULTS.retryExceptions,
     strategy: strategyOf(o.schedulingStrategy),
     name: o.name,
+    env: envOf(o),
   };
 }
 
@@ -110,5 +130,6 @@ export function actorOptions(o: ActorOptionsInput, defaultNamespace: string): Ac
     namespace: o.namespace ?? defaultNamespace,
     detached: o.lifetime === 'detached',
     strategy: strategyOf(o.schedulingStrategy),
+    env: envOf(o),
   };
 }

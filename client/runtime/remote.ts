@@ -7,7 +7,7 @@
 import { nanoid } from 'nanoid';
 import { InvalidArgumentError, type ExportRef } from '../../protocol/index.js';
 import type { ObjectRef } from './object-ref.js';
-import { actorOptions, taskOptions, type ActorOptionsInput, type TaskOptionsInput } from './options.js';
+import { actorOptions, mergeEnv, taskOptions, type ActorOptionsInput, type TaskOptionsInput } from './options.js';
 import { ActorHandleTarget } from './serialize.js';
 import { getCore } from './state.js';
 
@@ -94,10 +94,20 @@ export function remote<T = unknown>(moduleUrl: string | URL, exportName: string,
 
 function makeRemoteFunction<F extends AnyFunction>(fn: ExportRef, input: TaskOptionsInput): RemoteFunction<F> {
   const opts = taskOptions(input);
+  // Merged once per runtime (the driver's env does not change while it is connected), not per call.
+  let mergedFor: object | undefined;
+  let merged = opts;
   return {
     moduleUrl: fn.module,
     exportName: fn.name,
-    remote: (...args) => getCore().submitTask(shipped(fn), args, opts),
+    remote: (...args) => {
+      const core = getCore();
+      if (mergedFor !== core) {
+        merged = mergeEnv(opts, core.runtimeEnvVars);
+        mergedFor = core;
+      }
+      return core.submitTask(shipped(fn), args, merged);
+    },
     options: (more) => makeRemoteFunction<F>(fn, { ...input, ...more }),
   };
 }
@@ -108,7 +118,7 @@ function makeActorClass<C extends AnyClass>(cls: ExportRef, input: ActorOptionsI
     exportName: cls.name,
     remote: (...args) => {
       const core = getCore();
-      const opts = actorOptions(input, core.namespace);
+      const opts = mergeEnv(actorOptions(input, core.namespace), core.runtimeEnvVars);
       const actorId = `a-${nanoid(12)}`;
       const handle = makeActorHandle<InstanceType<C>>(actorId, cls.name);
       // The head answers asynchronously; a failure (name taken) reaches calls as the actor's death cause.

@@ -36,6 +36,8 @@ export interface WorkerInit {
   nodeId: string;
   actorId?: string;
   tempDir: string;
+  /** Runtime env vars the worker was started for: its own submissions inherit them. */
+  runtimeEnvVars?: Record<string, string>;
 }
 
 interface ChildWorker {
@@ -125,11 +127,11 @@ export class Agent {
   }
 
   private onMessage(m: Message): void {
-    if (m.type === 'startWorker') this.startWorker(m.workerId, m.env, m.actorId);
+    if (m.type === 'startWorker') this.startWorker(m.workerId, m.env, m.actorId, m.runtimeEnvVars);
     else if (m.type === 'killWorker') this.children.get(m.workerId)?.child.kill('SIGKILL');
   }
 
-  private startWorker(workerId: string, env: Record<string, string>, actorId: string | undefined): void {
+  private startWorker(workerId: string, env: Record<string, string>, actorId: string | undefined, runtimeEnvVars: Record<string, string> | undefined): void {
     const main = fileURLToPath(new URL('../worker/main.js', import.meta.url));
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, DHTS_NODE_ID: this.nodeId, DHTS_WORKER_ID: workerId };
     if (!env.CUDA_VISIBLE_DEVICES) delete childEnv.CUDA_VISIBLE_DEVICES;
@@ -148,6 +150,7 @@ export class Agent {
       nodeId: this.nodeId!,
       actorId,
       tempDir: this.config.tempDir,
+      runtimeEnvVars,
     };
     child.send(init);
     this.pipe(rec, 'stdout', child.stdout!, out);

@@ -85,11 +85,14 @@ interface NodeState {
   alive: boolean;
   deathReason?: string;
   workers: Set<string>;
-  idle: string[];
-  /** Tasks placed here (resources held) that wait for a free worker. */
+  /** Idle generic workers by runtime-env key: a worker started for one env never runs a task of another (Ray). */
+  idle: Map<string, string[]>;
+  /** Tasks placed here (resources held) that wait for a free worker; counted per env key in waitingByEnv. */
   waiting: TaskRecord[];
-  /** Generic (task) workers asked for and not connected yet. */
+  waitingByEnv: Map<string, number>;
+  /** Generic (task) workers asked for and not connected yet, in all and per env key. */
   starting: number;
+  startingByEnv: Map<string, number>;
   startFailures: number;
   lastStartError?: string;
   deathTimer?: NodeJS.Timeout;
@@ -103,6 +106,8 @@ interface WorkerState {
   peer?: Peer;
   pid?: number;
   actorId?: string;
+  /** The runtime env it was started for ('' = none): it only ever serves tasks of that env. */
+  envKey: string;
   state: 'starting' | 'idle' | 'busy' | 'dead';
   taskId?: string;
   startTimer?: NodeJS.Timeout;
@@ -116,6 +121,7 @@ interface TaskRecord {
   args: Uint8Array;
   refArgs?: RefArg[];
   opts: TaskOptions;
+  envKey: string;
   demand: Demand;
   attempt: number;
   retriesLeft: number;
@@ -166,6 +172,21 @@ const ROLE_MESSAGES: Record<Role, ReadonlySet<Message['type']>> = {
   worker: new Set(['submit', 'createActor', 'callActor', 'cancel', 'killActor', 'request', 'fetch', 'fetched', 'free', 'taskDone', 'actorReady', 'taskBlocked']),
   agent: new Set(['workerExit', 'log', 'request']),
 };
+
+/** Pool key of a runtime env: '' for none, else its variables in a canonical order. */
+export function envKeyOf(env: Record<string, string> | undefined): string {
+  if (!env) return '';
+  const keys = Object.keys(env);
+  if (keys.length === 0) return '';
+  keys.sort();
+  return JSON.stringify(keys.map((k) => [k, env[k]]));
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+}
 
 export class Head {
   readonly config: Required<Omit<HeadConfig, 'port' | 'host' | 'log'>> & { port: number; host: string };
@@ -310,7 +331,9 @@ export class Head {
       total,
       alive: true,
       workers: new Set(),
-      idle: [],
+      idle: new Map(),
+      waitingByEnv: new Map(),
+      startingByEnv: new Map(),
       waiting: [],
       starting: 0,
       startFailures: 0,
@@ -415,6 +438,7 @@ export class Head {
       args: m.args,
       refArgs: m.refArgs,
       opts: m.opts,
+      envKey: envKeyOf(m.opts.env),
       demand: { resources: m.opts.resources, strategy: m.opts.strategy, preferredNodeId: this.preferredNode(peer) },
       attempt: 0,
       retriesLeft: m.opts.maxRetries,
@@ -485,10 +509,11 @@ export class Head {
     task.held = task.opts.resources;
     task.nodeId = nodeId;
     task.state = 'waiting';
-    const workerId = node.idle.pop();
+    const workerId = node.idle.get(task.envKey)?.pop();
     if (workerId) this.dispatch(task, this.workers.get(workerId)!);
     else {
       node.waiting.push(task);
+      bump(node.waitingByEnv, task.envKey, 1);
       this.ensureWorkers(node);
     }
   }
@@ -509,19 +534,39 @@ export class Head {
     });
   }
 
+  /** Starts generic workers until each runtime env has one on the way per task waiting for it. */
   private ensureWorkers(node: NodeState): void {
     if (!node.alive || !node.agent) return;
-    while (node.starting < node.waiting.length && node.starting < 32) this.startWorker(node);
+    for (const [envKey, waiting] of node.waitingByEnv) {
+      let starting = node.startingByEnv.get(envKey) ?? 0;
+      while (starting < waiting && node.starting < 32) {
+        const task = node.waiting.find((t) => t.envKey === envKey)!;
+        this.startWorker(node, undefined, task.opts.env);
+        starting++;
+      }
+    }
   }
 
-  private startWorker(node: NodeState, actor?: ActorRecord): WorkerState {
+  /** Replaces the node's waiting list (rare paths: cancel, owner gone, node death) and recounts it per env. */
+  private setWaiting(node: NodeState, waiting: TaskRecord[]): void {
+    node.waiting = waiting;
+    node.waitingByEnv.clear();
+    for (const t of waiting) bump(node.waitingByEnv, t.envKey, 1);
+  }
+
+  private startWorker(node: NodeState, actor?: ActorRecord, taskEnv?: Record<string, string>): WorkerState {
     const workerId = `w-${nanoid(10)}`;
-    const w: WorkerState = { workerId, nodeId: node.nodeId, actorId: actor?.actorId, state: 'starting' };
+    const runtimeEnvVars = actor ? actor.opts.env : taskEnv;
+    const envKey = envKeyOf(runtimeEnvVars);
+    const w: WorkerState = { workerId, nodeId: node.nodeId, actorId: actor?.actorId, envKey, state: 'starting' };
     this.workers.set(workerId, w);
     node.workers.add(workerId);
     // Only generic workers count: an actor's own worker never serves queued tasks.
-    if (!actor) node.starting++;
-    const env: Record<string, string> = {};
+    if (!actor) {
+      node.starting++;
+      bump(node.startingByEnv, envKey, 1);
+    }
+    const env: Record<string, string> = { ...(runtimeEnvVars ?? {}) };
     if (actor && actor.gpuIds.length) env.CUDA_VISIBLE_DEVICES = actor.gpuIds.join(',');
     w.startTimer = setTimeout(() => {
       if (w.state === 'starting') {
@@ -529,14 +574,17 @@ export class Head {
         this.workerDied(w, `worker did not connect within ${this.config.workerStartTimeoutMs} ms`);
       }
     }, this.config.workerStartTimeoutMs);
-    node.agent!.conn.send({ type: 'startWorker', workerId, actorId: actor?.actorId, env });
+    node.agent!.conn.send({ type: 'startWorker', workerId, actorId: actor?.actorId, env, runtimeEnvVars });
     return w;
   }
 
   private onWorkerConnected(w: WorkerState, peer: Peer): void {
     const node = this.nodes.get(w.nodeId)!;
     if (w.startTimer) clearTimeout(w.startTimer);
-    if (!w.actorId) node.starting--;
+    if (!w.actorId) {
+      node.starting--;
+      bump(node.startingByEnv, w.envKey, -1);
+    }
     node.startFailures = 0;
     w.peer = peer;
     w.pid = peer.pid;
@@ -566,9 +614,17 @@ export class Head {
     const node = this.nodes.get(w.nodeId)!;
     w.state = 'idle';
     w.taskId = undefined;
-    const next = node.waiting.shift();
-    if (next) this.dispatch(next, w);
-    else node.idle.push(w.workerId);
+    // Usually the head of the list: tasks of other envs are skipped, never given to this worker.
+    const at = node.waitingByEnv.get(w.envKey) ? node.waiting.findIndex((t) => t.envKey === w.envKey) : -1;
+    if (at >= 0) {
+      const next = at === 0 ? node.waiting.shift()! : node.waiting.splice(at, 1)[0]!;
+      bump(node.waitingByEnv, w.envKey, -1);
+      this.dispatch(next, w);
+    } else {
+      let idle = node.idle.get(w.envKey);
+      if (!idle) node.idle.set(w.envKey, (idle = []));
+      idle.push(w.workerId);
+    }
   }
 
   private onTaskDone(peer: Peer, taskId: string, result: TaskResult): void {
@@ -654,7 +710,7 @@ export class Head {
       }
       if (task.state === 'waiting') {
         const node = this.nodes.get(task.nodeId!);
-        if (node) node.waiting = node.waiting.filter((t) => t !== task);
+        if (node) this.setWaiting(node, node.waiting.filter((t) => t !== task));
         this.releaseTask(task);
         this.finishTask(task, { ok: false, error: cancelled });
         this.schedulePump();
@@ -701,9 +757,13 @@ export class Head {
     const node = this.nodes.get(w.nodeId);
     if (node) {
       node.workers.delete(w.workerId);
-      node.idle = node.idle.filter((id) => id !== w.workerId);
+      const idle = node.idle.get(w.envKey);
+      if (idle?.includes(w.workerId)) idle.splice(idle.indexOf(w.workerId), 1);
       if (wasStarting) {
-        if (!w.actorId) node.starting--;
+        if (!w.actorId) {
+          node.starting--;
+          bump(node.startingByEnv, w.envKey, -1);
+        }
         node.startFailures++;
         node.lastStartError = reason;
       }
@@ -738,7 +798,9 @@ export class Head {
     if (node && node.alive) {
       if (wasStarting && node.startFailures >= 3 && node.waiting.length) {
         // Workers cannot start on this node: fail what waits there rather than loop forever.
-        for (const t of node.waiting.splice(0)) {
+        const failed = node.waiting;
+        this.setWaiting(node, []);
+        for (const t of failed) {
           this.releaseTask(t);
           this.finishTask(t, { ok: false, error: new WorkerCrashedError(`no worker could start on node ${node.nodeId}: ${node.lastStartError}`).toWire() });
         }
@@ -760,7 +822,9 @@ export class Head {
     if (this.recentFailures.length > 20) this.recentFailures.shift();
     this.scheduler.setSchedulable(node.nodeId, false);
     // Work placed there but not started goes back to the queue; it never ran, so it keeps its retries.
-    for (const t of node.waiting.splice(0)) {
+    const requeued = node.waiting;
+    this.setWaiting(node, []);
+    for (const t of requeued) {
       this.releaseTask(t);
       t.state = 'queued';
       t.nodeId = undefined;
@@ -791,7 +855,7 @@ export class Head {
           this.tasks.delete(t.taskId);
         } else keep.push(t);
       }
-      node.waiting = keep;
+      if (keep.length !== node.waiting.length) this.setWaiting(node, keep);
     }
     for (const t of this.tasks.values()) {
       if (t.ownerId === ownerId && t.state === 'running' && !t.cancelled) {

@@ -61,6 +61,8 @@ export class EntrypointSupervisor {
         DHTS_TOKEN: core.options.token,
         DHTS_JOB_ID: this.spec.jobId,
         DHTS_WORKING_DIR: cwd,
+        // The entrypoint's driver passes the job's env vars on to its workers (see init()).
+        DHTS_RUNTIME_ENV: JSON.stringify({ workingDir: this.spec.workingDir || undefined, envVars: this.spec.env }),
       },
     });
     this.child = child;

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     nodeId: init.nodeId,
   });
   core.actorHandleFactory = (actorId, className) => makeActorHandle(actorId, className);
+  core.runtimeEnvVars = init.runtimeEnvVars;
   setRuntime({ core, isWorker: true });
   const fetchPackage = kvPackageFetcher(async (key) => (await core.request('kvGet', { key })) as Uint8Array | string | null);
   setNodeTempDir(init.tempDir);
