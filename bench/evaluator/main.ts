@@ -1,6 +1,7 @@
 // npm run bench:evaluator
 // 1. Overhead per evaluation of each backend: a no-op objective, 8 workers, 8 evaluations always in flight.
 // 2. Utilization of 1,024 simulated workers on a simulated clock, the search's real compute time charged to it.
+// 3. Time of one CBO ask(q) after 500 told evaluations: what the loop pays when q workers free up at once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,7 +113,8 @@ async function utilizationTable(): Promise<string> {
     { name: 'CBO qUCBd', make: (p, seed) => new CBO(p, { seed, multiPointStrategy: 'qUCBd' }) },
   ];
   const rows: (string | number)[][] = [];
-  for (const v of variants) {
+  const pick = args.get('variant'); // e.g. --variant=qUCBd runs only the rows whose name contains it
+  for (const v of variants.filter((x) => pick === undefined || x.name.includes(pick))) {
     const utils: number[] = [];
     let evals = 0;
     let real = 0;
@@ -139,9 +141,41 @@ async function utilizationTable(): Promise<string> {
   return table([`${workers} simulated workers, ${horizon} simulated s, durations U[30, 90] s`, 'median utilization', 'evaluations / run', 'real s / run (charged)', 'best objective (Ackley 5-D, max 0)'], rows);
 }
 
+function ackley5(p: Record<string, unknown>): number {
+  const x = [0, 1, 2, 3, 4].map((i) => p[`x${i}`] as number);
+  const a = -20 * Math.exp(-0.2 * Math.sqrt(x.reduce((s, v) => s + v * v, 0) / 5));
+  const b = -Math.exp(x.reduce((s, v) => s + Math.cos(2 * Math.PI * v), 0) / 5);
+  return -(a + b + 20 + Math.E);
+}
+
+async function askTable(): Promise<string> {
+  const problem = new HpProblem();
+  for (let i = 0; i < 5; i++) problem.add(`x${i}`, [-32.768, 32.768]);
+  const told = 500;
+  const history = new RandomSearch(problem, { seed: 7 }).ask(told).map((config) => ({ config, objective: ackley5(config) }));
+  const rows: (string | number)[][] = [];
+  for (const [name, strategy] of [['CBO (cl_max)', 'cl_max'], ['CBO qUCBd', 'qUCBd']] as const) {
+    const row: (string | number)[] = [name];
+    for (const q of [1, 16, 128, 1024]) {
+      const ms: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        const cbo = new CBO(problem, { seed: r, multiPointStrategy: strategy });
+        cbo.tell(history);
+        const start = performance.now();
+        cbo.ask(q);
+        ms.push(performance.now() - start);
+      }
+      row.push(`${median(ms).toFixed(0)} ms (${(median(ms) / q).toFixed(2)} ms/point)`);
+    }
+    rows.push(row);
+  }
+  return table([`Ackley 5-D, ${told} told, median of ${RUNS}`, 'ask(1)', 'ask(16)', 'ask(128)', 'ask(1024)'], rows);
+}
+
 const only = args.get('only');
 const out: string[] = [];
 if (!only || only === 'overhead') out.push('## Overhead per evaluation (no-op objective, 8 workers)\n\n' + (await overheadTable()));
 if (!only || only === 'loop') out.push('## Search loop cost per evaluation\n\n' + (await loopTable()));
+if (!only || only === 'ask') out.push('## Time of one CBO ask(q)\n\n' + (await askTable()));
 if (!only || only === 'utilization') out.push('## Worker utilization on a simulated clock\n\n' + (await utilizationTable()));
 console.log(out.join('\n\n'));
