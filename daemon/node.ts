@@ -28,6 +28,8 @@ export interface NodeOptions {
   tempDir: string;
   heartbeatMs?: number;
   nodeTimeoutMs?: number;
+  /** Head: idle task workers exit after this long (see HeadConfig). */
+  idleWorkerTimeoutMs?: number;
   /** Agents joining a remote head: give up (and exit) after this long without it (default 60 s, as Ray's
    *  raylets do; 0 = never). The head node's own agent never gives up. */
   giveUpAfterMs?: number;
@@ -56,7 +58,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const services: RunningHeadService[] = [];
   if (o.head) {
     token = o.token ?? randomBytes(24).toString('base64url');
-    head = new Head({ token, port: o.port ?? 0, host: o.bind ?? '127.0.0.1', heartbeatMs: o.heartbeatMs, nodeTimeoutMs: o.nodeTimeoutMs, log });
+    head = new Head({ token, port: o.port ?? 0, host: o.bind ?? '127.0.0.1', heartbeatMs: o.heartbeatMs, nodeTimeoutMs: o.nodeTimeoutMs, idleWorkerTimeoutMs: o.idleWorkerTimeoutMs, log });
     try {
       await head.start();
     } catch (error) {

@@ -274,6 +274,15 @@ export interface ActorReady {
   ok: boolean;
   error?: WireError;
 }
+/** Head asks an idle worker to exit (idle reaping). It does unless it still owns or holds objects, which would be
+ *  lost with it (Ray's workers refuse an idle exit for the same reason); either way it answers with exitReply. */
+export interface ExitIfIdle {
+  type: 'exitIfIdle';
+}
+export interface ExitReply {
+  type: 'exitReply';
+  exiting: boolean;
+}
 /** Head asks a worker to interrupt a task (cooperative: its AbortSignal fires). */
 export interface Interrupt {
   type: 'interrupt';
@@ -332,6 +341,8 @@ export type Message =
   | TaskDone
   | ActorReady
   | Interrupt
+  | ExitIfIdle
+  | ExitReply
   | StartWorker
   | KillWorker
   | WorkerExit

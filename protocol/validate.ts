@@ -231,6 +231,10 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
     bool(m, t, 'ok');
     if (m.error !== undefined) wireError(m.error, t, 'error');
   },
+  exitIfIdle() {},
+  exitReply(m, t) {
+    bool(m, t, 'exiting');
+  },
   interrupt(m, t) {
     str(m, t, 'taskId');
   },

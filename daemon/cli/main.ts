@@ -80,6 +80,7 @@ interface StartFlags {
   tempDir: string;
   block?: boolean;
   nodeTimeoutMs?: number;
+  idleWorkerTimeoutMs?: number;
   heartbeatMs?: number;
   exitWithParent?: boolean;
 }
@@ -144,6 +145,7 @@ async function runBlocking(f: StartFlags, token: string | undefined): Promise<vo
       labels: f.labels,
       tempDir: f.tempDir,
       nodeTimeoutMs: f.nodeTimeoutMs,
+      idleWorkerTimeoutMs: f.idleWorkerTimeoutMs,
       heartbeatMs: f.heartbeatMs,
       log,
     });
@@ -301,6 +303,7 @@ export function buildProgram(): Command {
     .option('--temp-dir <dir>', 'where address, token, logs go', DEFAULT_TEMP_DIR)
     .option('--block', 'stay in the foreground')
     .addOption(new Option('--node-timeout-ms <ms>', 'declare a silent node dead after this long').argParser(parseNumber('--node-timeout-ms')))
+    .addOption(new Option('--idle-worker-timeout-ms <ms>', 'idle task workers exit after this long, but a warm pool of one per CPU (0 = never; default 60000)').argParser(parseNumber('--idle-worker-timeout-ms')))
     .addOption(new Option('--heartbeat-ms <ms>').argParser(parseNumber('--heartbeat-ms')).hideHelp())
     .addOption(new Option('--exit-with-parent').hideHelp())
     .action(async (f: StartFlags, cmd: Command) => {

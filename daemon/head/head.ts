@@ -16,6 +16,7 @@ import {
   ActorUnavailableError,
   AuthenticationError,
   CLOSE_AGENT_GONE,
+  ConfigError,
   Connection,
   DEFAULT_MAX_FRAME_BYTES,
   NodeDiedError,
@@ -60,6 +61,9 @@ export interface HeadConfig {
   maxFrameBytes?: number;
   /** Above this many queued tasks the head stops reading from submitters until the queue halves (backpressure). */
   maxPendingTasks?: number;
+  /** Idle task workers are asked to exit after this long (0 = never; default DHTS_IDLE_WORKER_TIMEOUT_MS or 60 s),
+   *  except a warm pool of plain (no runtime env) workers per node, as many as its CPUs. */
+  idleWorkerTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -108,7 +112,8 @@ interface WorkerState {
   actorId?: string;
   /** The runtime env it was started for ('' = none): it only ever serves tasks of that env. */
   envKey: string;
-  state: 'starting' | 'idle' | 'busy' | 'dead';
+  state: 'starting' | 'idle' | 'busy' | 'exiting' | 'dead';
+  idleSince?: number;
   taskId?: string;
   startTimer?: NodeJS.Timeout;
 }
@@ -169,9 +174,16 @@ type Queued = { demand: Demand; task?: TaskRecord; actor?: ActorRecord };
 
 const ROLE_MESSAGES: Record<Role, ReadonlySet<Message['type']>> = {
   driver: new Set(['submit', 'createActor', 'callActor', 'cancel', 'killActor', 'request', 'fetch', 'fetched', 'free']),
-  worker: new Set(['submit', 'createActor', 'callActor', 'cancel', 'killActor', 'request', 'fetch', 'fetched', 'free', 'taskDone', 'actorReady', 'taskBlocked']),
+  worker: new Set(['submit', 'createActor', 'callActor', 'cancel', 'killActor', 'request', 'fetch', 'fetched', 'free', 'taskDone', 'actorReady', 'taskBlocked', 'exitReply']),
   agent: new Set(['workerExit', 'log', 'request']),
 };
+
+function idleTimeoutFromEnv(): number {
+  const raw = process.env.DHTS_IDLE_WORKER_TIMEOUT_MS;
+  const ms = raw === undefined || raw === '' ? 60_000 : Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new ConfigError(`DHTS_IDLE_WORKER_TIMEOUT_MS must be a number of ms >= 0, got '${raw}'`);
+  return ms;
+}
 
 /** Pool key of a runtime env: '' for none, else its variables in a canonical order. */
 export function envKeyOf(env: Record<string, string> | undefined): string {
@@ -208,6 +220,7 @@ export class Head {
   private readonly recentFailures: { nodeId: string; hostname: string; reason: string }[] = [];
   private finished = 0;
   private pumpScheduled = false;
+  private reapTimer: NodeJS.Timeout | undefined;
   private readonly log: (line: string) => void;
   address = '';
 
@@ -221,6 +234,7 @@ export class Head {
       workerStartTimeoutMs: config.workerStartTimeoutMs ?? 30_000,
       maxFrameBytes: config.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       maxPendingTasks: config.maxPendingTasks ?? 200_000,
+      idleWorkerTimeoutMs: config.idleWorkerTimeoutMs ?? idleTimeoutFromEnv(),
     };
     this.log = config.log ?? (() => {});
   }
@@ -238,10 +252,43 @@ export class Head {
     const addr = wss.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port;
     this.address = `${this.config.host === '0.0.0.0' || this.config.host === '::' ? osHostname() : this.config.host}:${port}`;
+    const idleMs = this.config.idleWorkerTimeoutMs;
+    if (idleMs > 0) {
+      this.reapTimer = setInterval(() => this.reapIdleWorkers(Date.now()), Math.max(50, Math.min(idleMs / 2, 5000)));
+      this.reapTimer.unref();
+    }
     return port;
   }
 
+  /** Asks workers idle longer than idleWorkerTimeoutMs to exit, oldest first, keeping each node's warm pool. */
+  private reapIdleWorkers(now: number): void {
+    for (const node of this.nodes.values()) {
+      if (!node.alive) continue;
+      for (const [envKey, ids] of node.idle) {
+        const keep = envKey === '' ? Math.floor(node.total.CPU ?? 0) : 0;
+        // Pushed when they become idle and reused from the end: the front has idled longest.
+        while (ids.length > keep) {
+          const w = this.workers.get(ids[0]!);
+          if (w && now - (w.idleSince ?? now) < this.config.idleWorkerTimeoutMs) break;
+          ids.shift();
+          if (!w?.peer) continue;
+          w.state = 'exiting';
+          w.peer.conn.send({ type: 'exitIfIdle' });
+        }
+        if (ids.length === 0) node.idle.delete(envKey);
+      }
+    }
+  }
+
+  private onExitReply(peer: Peer, exiting: boolean): void {
+    const w = this.workers.get(peer.id);
+    if (!w || w.state !== 'exiting') return;
+    // Exiting: its connection closes and workerDied cleans up. Refused: back to the pool, idle anew.
+    if (!exiting) this.workerIdle(w);
+  }
+
   async stop(): Promise<void> {
+    if (this.reapTimer) clearInterval(this.reapTimer);
     for (const n of this.nodes.values()) if (n.deathTimer) clearTimeout(n.deathTimer);
     for (const w of this.workers.values()) if (w.startTimer) clearTimeout(w.startTimer);
     for (const p of this.peers.values()) p.conn.close(1001, 'head stopping');
@@ -395,6 +442,8 @@ export class Head {
         return this.onRequest(peer, m);
       case 'taskBlocked':
         return this.onTaskBlocked(m.taskId, m.blocked);
+      case 'exitReply':
+        return this.onExitReply(peer, m.exiting);
       case 'fetch': {
         const target = this.peers.get(m.peer);
         if (!target) {
@@ -624,6 +673,7 @@ export class Head {
       let idle = node.idle.get(w.envKey);
       if (!idle) node.idle.set(w.envKey, (idle = []));
       idle.push(w.workerId);
+      w.idleSince = Date.now();
     }
   }
 

@@ -86,6 +86,13 @@ export class Executor {
         this.callQueue.push(m);
         this.drainCalls();
         return;
+      case 'exitIfIdle': {
+        // Objects this process owns or holds would be lost with it: stay (Ray's idle exit is refused likewise).
+        const exiting = this.controllers.size === 0 && !this.actorId && this.core.ownedCount() === 0 && this.core.heldCount() === 0;
+        this.core.send({ type: 'exitReply', exiting });
+        if (exiting) setTimeout(() => this.core.close(1000, 'idle worker exiting'), 20);
+        return;
+      }
       case 'interrupt':
         this.controllers.get(m.taskId)?.abort(new TaskCancelledError(`task ${m.taskId} was cancelled`));
         return;
