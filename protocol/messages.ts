@@ -274,6 +274,12 @@ export interface ActorReady {
   ok: boolean;
   error?: WireError;
 }
+/** Backpressure: the head's task queue is full; the submitter keeps new submissions to itself until `paused: false`,
+ *  while its control messages (cancel, kill, requests) still flow. */
+export interface Flow {
+  type: 'flow';
+  paused: boolean;
+}
 /** Head asks an idle worker to exit (idle reaping). It does unless it still owns or holds objects, which would be
  *  lost with it (Ray's workers refuse an idle exit for the same reason); either way it answers with exitReply. */
 export interface ExitIfIdle {
@@ -342,6 +348,7 @@ export type Message =
   | ActorReady
   | Interrupt
   | ExitIfIdle
+  | Flow
   | ExitReply
   | StartWorker
   | KillWorker

@@ -232,6 +232,9 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
     if (m.error !== undefined) wireError(m.error, t, 'error');
   },
   exitIfIdle() {},
+  flow(m, t) {
+    bool(m, t, 'paused');
+  },
   exitReply(m, t) {
     bool(m, t, 'exiting');
   },

@@ -13,6 +13,7 @@ import {
   GetTimeoutError,
   InvalidArgumentError,
   ObjectLostError,
+  TaskCancelledError,
   dial,
   fromWireError,
   type ActorOptions,
@@ -61,6 +62,9 @@ export interface CoreOptions {
 
 /** What a worker runtime plugs into the core to receive work. */
 export type WorkHandler = (message: Message) => void;
+
+/** Held submissions sent per event-loop turn once the head lets go (well under its flow grace of 1000). */
+const HELD_SLICE = 256;
 
 export class CoreClient {
   readonly namespace: string;
@@ -264,6 +268,10 @@ export class CoreClient {
     return { index, objectId: ref.id, holder: this.connId };
   }
 
+  /** The head asked us to hold submissions (its queue is full): they wait here, in order, until it lets go. */
+  private flowPaused = false;
+  private readonly heldSubmits = new Map<string, Message>();
+
   submitTask<T>(fn: ExportRef, args: readonly unknown[], opts: TaskOptions): ObjectRef<T> {
     const taskId = this.nextId();
     const entry: OwnedEntry = { state: 'pending', lineageRetries: opts.maxRetries, escaped: false, liveRefs: 0 };
@@ -282,6 +290,10 @@ export class CoreClient {
   private sendOrFail(taskId: string, m: Message): void {
     if (this.closedError) {
       this.settle(taskId, { ok: false, error: wire(this.closedError) });
+      return;
+    }
+    if (m.type === 'submit' && (this.flowPaused || this.heldSubmits.size > 0)) {
+      this.heldSubmits.set(taskId, m);
       return;
     }
     this.conn.send(m);
@@ -328,7 +340,26 @@ export class CoreClient {
     return ref;
   }
 
+  /** Sends held submissions a slice per turn, stopping as soon as the head pauses us again (never a burst that
+   *  would make it stop reading, which would hold back our cancels). */
+  private flushHeld(): void {
+    if (this.flowPaused || this.closedError) return;
+    let n = 0;
+    for (const [id, m] of this.heldSubmits) {
+      if (n++ === HELD_SLICE) {
+        setImmediate(() => this.flushHeld());
+        return;
+      }
+      this.heldSubmits.delete(id);
+      this.conn.send(m);
+    }
+  }
+
   cancel(ref: ObjectRef, force: boolean): void {
+    if (this.heldSubmits.delete(ref.id)) {
+      this.settle(ref.id, { ok: false, error: new TaskCancelledError(`task ${ref.id} was cancelled before it was submitted`).toWire() });
+      return;
+    }
     this.send({ type: 'cancel', taskId: ref.id, force });
   }
 
@@ -501,6 +532,10 @@ export class CoreClient {
     switch (m.type) {
       case 'taskDone':
         return this.settle(m.taskId, m.result);
+      case 'flow':
+        this.flowPaused = m.paused;
+        if (!m.paused) this.flushHeld();
+        return;
       case 'reply': {
         const p = this.pendingRequests.get(m.reqId);
         if (!p) return;
@@ -590,6 +625,7 @@ export class CoreClient {
 
   private onClosed(reason: string): void {
     this.closedError = new ConnectionClosedError(`connection to the head closed (${reason})`);
+    this.heldSubmits.clear();
     const error = wire(this.closedError);
     for (const [id, e] of this.owned) if (e.state === 'pending') this.settle(id, { ok: false, error });
     for (const p of this.pendingRequests.values()) p.reject(this.closedError);

@@ -76,6 +76,10 @@ interface Peer {
   pid: number;
   nodeId?: string;
   paused: boolean;
+  /** Submissions received since it was told to pause (in flight, or a client that ignores flow). */
+  sincePause: number;
+  /** Its socket is paused too: it went on submitting long after being told to stop. */
+  socketPaused: boolean;
 }
 
 interface NodeState {
@@ -177,6 +181,10 @@ const ROLE_MESSAGES: Record<Role, ReadonlySet<Message['type']>> = {
   worker: new Set(['submit', 'createActor', 'callActor', 'cancel', 'killActor', 'request', 'fetch', 'fetched', 'free', 'taskDone', 'actorReady', 'taskBlocked', 'exitReply']),
   agent: new Set(['workerExit', 'log', 'request']),
 };
+
+
+/** At least this many submissions may arrive after a flow pause (in flight, or a held slice) before reading stops. */
+const FLOW_GRACE_SUBMITS = 1000;
 
 function idleTimeoutFromEnv(): number {
   const raw = process.env.DHTS_IDLE_WORKER_TIMEOUT_MS;
@@ -339,7 +347,7 @@ export class Head {
       nodeId = this.registerNode(m);
       id = `agent-${nodeId}`;
     }
-    const peer: Peer = { id, role: m.role, conn, socket, hostname: m.hostname, pid: m.pid, nodeId, paused: false };
+    const peer: Peer = { id, role: m.role, conn, socket, hostname: m.hostname, pid: m.pid, nodeId, paused: false, sincePause: 0, socketPaused: false };
     // Only agents are judged by silence (their loop never blocks); drivers and workers may run long synchronous
     // code, so they are judged by their socket, and a cut-off node by its agent.
     if (m.role !== 'agent') conn.setTiming(this.config.heartbeatMs, 0);
@@ -509,10 +517,21 @@ export class Head {
     return undefined;
   }
 
+  /** Asks the submitter to hold its submissions (its cancels and kills still reach us); stops reading from it only
+   *  if it keeps submitting anyway. */
   private applyBackpressure(peer: Peer): void {
-    if (this.queue.size > this.config.maxPendingTasks && !peer.paused) {
+    if (peer.paused) {
+      // Submissions in flight when it was told are fine; many more means it ignores flow.
+      if (++peer.sincePause > Math.max(this.config.maxPendingTasks / 2, FLOW_GRACE_SUBMITS) && !peer.socketPaused) {
+        peer.socketPaused = true;
+        peer.socket.pause();
+      }
+      return;
+    }
+    if (this.queue.size > this.config.maxPendingTasks) {
       peer.paused = true;
-      peer.socket.pause();
+      peer.sincePause = 0;
+      peer.conn.send({ type: 'flow', paused: true });
     }
   }
 
@@ -521,7 +540,11 @@ export class Head {
     for (const p of this.peers.values()) {
       if (p.paused) {
         p.paused = false;
-        p.socket.resume();
+        p.conn.send({ type: 'flow', paused: false });
+        if (p.socketPaused) {
+          p.socketPaused = false;
+          p.socket.resume();
+        }
       }
     }
   }

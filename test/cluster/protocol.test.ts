@@ -15,6 +15,7 @@ import {
   type Message,
 } from '../../protocol/index.js';
 import { Head } from '../../daemon/head/head.js';
+import { CoreClient } from '../../client/runtime/core.js';
 
 t.test('validators accept well-formed messages and name the bad field otherwise', async (t) => {
   const ok: Message = { type: 'cancel', taskId: 'x', force: false };
@@ -108,7 +109,7 @@ t.test('the head refuses bad peers and keeps serving the others', async (t) => {
   again.conn.close();
 });
 
-t.test('backpressure: above maxPendingTasks the head stops reading from a submitter until the queue drains', async (t) => {
+t.test('backpressure: a submitter that ignores flow messages is not read from until the queue drains', async (t) => {
   const token = 'bp';
   const head = new Head({ token, maxPendingTasks: 100 });
   const port = await head.start();
@@ -129,7 +130,7 @@ t.test('backpressure: above maxPendingTasks the head stops reading from a submit
   }
   await new Promise((r) => setTimeout(r, 300));
   const pending = head.status().tasks.pending;
-  t.ok(pending >= 100 && pending < 1000, `the queue stopped growing at ${pending} of 3000 submitted`);
+  t.ok(pending >= 100 && pending < 1500, `the queue stopped growing at ${pending} of 3000 submitted`);
   // Drain from another connection (the paused one is not read): as the queue shrinks, the head reads again.
   const other = await dial(`127.0.0.1:${port}`, { role: 'driver', token, pid: process.pid, hostname: 'test' });
   t.teardown(() => other.conn.close());
@@ -143,7 +144,46 @@ t.test('backpressure: above maxPendingTasks the head stops reading from a submit
     peak = Math.max(peak, status.tasks.pending);
   }
   // Reading resumes a socket chunk at a time, so the bound is the limit plus what one read brings in.
-  t.ok(peak < 1500, `the queue stayed bounded while it drained (peak ${peak} of 3000)`);
+  t.ok(peak < 2000, `the queue stayed bounded while it drained (peak ${peak} of 3000)`);
   t.equal(status.tasks.finished, 3000, 'every submit was eventually read (and cancelled)');
   t.equal(status.tasks.pending, 0);
+});
+
+t.test('backpressure holds submissions in the driver, not its cancels: a cancel is served while the queue is full', async (t) => {
+  const token = 'flow';
+  const head = new Head({ token, maxPendingTasks: 50 });
+  const port = await head.start();
+  t.teardown(() => head.stop());
+  const core = await CoreClient.connect({ address: `127.0.0.1:${port}`, token, role: 'driver', namespace: 'default' });
+  t.teardown(() => core.close());
+  const opts = { resources: { CPU: 1 }, maxRetries: 0, retryExceptions: false, strategy: 'DEFAULT' as const };
+  // No node exists: everything the head accepts stays queued.
+  const refs = [];
+  for (let batch = 0; batch < 40; batch++) {
+    for (let i = 0; i < 10; i++) refs.push(core.submitTask({ module: 'file:///x.js', name: 'f' }, [], opts));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const queued = head.status().tasks.pending;
+  t.ok(queued > 50 && queued < 400, `the head queued ${queued} of 400; the driver holds the rest`);
+  const first = refs[0]!;
+  const last = refs[399]!;
+  core.cancel(first, false); // queued at the head
+  core.cancel(last, false); // still held by the driver
+  const started = Date.now();
+  const outcomes = await Promise.all([first, last].map((r) => core.get([r], 5000).then(() => 'value', (e: Error) => e.constructor.name)));
+  t.same(outcomes, ['TaskCancelledError', 'TaskCancelledError']);
+  t.ok(Date.now() - started < 2000, 'both cancels took effect at once');
+  // Cancelling what the head holds lets the queue drain; the driver then sends what it held, in order.
+  for (const r of refs.slice(1, 100)) core.cancel(r, false);
+  await new Promise((r) => setTimeout(r, 300));
+  const pending = head.status().tasks.pending;
+  t.ok(pending > 0 && pending < 400, `held submissions were sent once the head let go (${pending} queued)`);
+  t.equal(head.status().tasks.pending + head.status().tasks.finished <= 400, true);
+  // After the flush the head still reads this driver: a cancel of a flushed task is served at once.
+  const flushed = refs[300]!;
+  core.cancel(flushed, false);
+  const t0 = Date.now();
+  t.equal(await core.get([flushed], 5000).then(() => 'value', (e: Error) => e.constructor.name), 'TaskCancelledError');
+  t.ok(Date.now() - t0 < 2000, 'served at once');
 });
