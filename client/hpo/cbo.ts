@@ -351,11 +351,14 @@ export class CBO extends SearchBase {
   private pickFromPool(model: ModelState, pool: LiarPool, sweep: { rows: Float64Array; m: number }, asked: number, rng: Rng, exclude: Exclusion, runGa: boolean): Float64Array {
     const d = this.problem.size;
     const values = acquisition(pool.prediction(), pool.m, this.acqParams(asked, model.yBest), new Float64Array(pool.m));
+    // Marked once, so picked candidates (whose lies made them look better) cost no extra scans.
+    for (let k = 0; k < pool.m; k++) if (pool.taken[k]) values[k] = Infinity;
     if (runGa && this.options.acqOptimizer === 'mixedga') return this.optimizeAcquisition(model, asked, rng, exclude, sweep, true, values);
     this.lastGaGenerations = 0;
     for (;;) {
       const k = argmin(values, pool.m);
       if (values[k] === Infinity) return this.randomRow(rng, exclude);
+      pool.taken[k] = 1;
       if (!exclude.has(sweep.rows, k * d)) return sweep.rows.slice(k * d, k * d + d);
       values[k] = Infinity;
     }

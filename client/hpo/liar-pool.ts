@@ -5,6 +5,8 @@ import type { Forest, Prediction } from './forest.js';
 
 export class LiarPool {
   readonly m: number;
+  /** 1 for candidates already picked (or found to duplicate a pick) in this batch. */
+  readonly taken: Uint8Array;
   private readonly forest: Forest;
   private readonly nTrees: number;
   /** Per candidate: sum over trees of the leaf mean, of its square, and of the leaf variance. */
@@ -20,6 +22,7 @@ export class LiarPool {
   constructor(forest: Forest, rows: Float64Array, m: number) {
     this.forest = forest;
     this.m = m;
+    this.taken = new Uint8Array(m);
     const trees = forest.fittedTrees;
     this.nTrees = trees.length;
     this.sum = new Float64Array(m);
