@@ -41,6 +41,12 @@ function envOf(o: CommonOptions): Record<string, string> | undefined {
   return Object.keys(env).length ? { ...env } : undefined;
 }
 
+/** `{ env }` only when there is one: nothing extra to encode for the plain pool's submissions. */
+function withEnv(o: CommonOptions): { env?: Record<string, string> } {
+  const env = envOf(o);
+  return env ? { env } : {};
+}
+
 /** The env a worker runs with: the driver's/job's vars, overridden by the task's/actor's own (Ray's precedence). */
 export function mergeEnv<O extends { env?: Record<string, string> }>(opts: O, inherited: Record<string, string> | undefined): O {
   if (!inherited || Object.keys(inherited).length === 0) return opts;
@@ -105,7 +111,7 @@ export function taskOptions(o: TaskOptionsInput): TaskOptions {
     retryExceptions: o.retryExceptions ?? TASK_DEFAULTS.retryExceptions,
     strategy: strategyOf(o.schedulingStrategy),
     name: o.name,
-    env: envOf(o),
+    ...withEnv(o),
   };
 }
 
@@ -130,6 +136,6 @@ export function actorOptions(o: ActorOptionsInput, defaultNamespace: string): Ac
     namespace: o.namespace ?? defaultNamespace,
     detached: o.lifetime === 'detached',
     strategy: strategyOf(o.schedulingStrategy),
-    env: envOf(o),
+    ...withEnv(o),
   };
 }
