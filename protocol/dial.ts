@@ -1,4 +1,5 @@
 /** Client side of the handshake: open a WebSocket to the head, send hello, wait for welcome (or a typed error). */
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { ConnectionClosedError, fromWireError, ProtocolError, type RuntimeError } from './errors.js';
@@ -52,5 +53,21 @@ export async function dial(
       else finish(new ProtocolError(`expected 'welcome' from the head, got '${m.type}'`));
     });
     conn.onClose((reason) => finish(new ConnectionClosedError(`the head at ${url} closed the connection during the handshake (${reason})`)));
+  });
+}
+
+/** Whether something accepts TCP connections at `host:port` (a cheap probe before a full handshake). */
+export function isListening(address: string, timeoutMs = 1000): Promise<boolean> {
+  const m = /^(?:wss?:\/\/)?(.+):(\d+)$/.exec(address);
+  if (!m) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect({ host: m[1]!, port: Number(m[2]) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(timeoutMs, () => done(false));
   });
 }

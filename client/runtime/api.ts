@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import {
   ConfigError,
   ConnectionClosedError,
   InvalidArgumentError,
+  isListening,
   RuntimeError,
   type ClusterStatus,
   type NodeInfo,
@@ -69,21 +69,6 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-function reachable(address: string): Promise<boolean> {
-  const m = /^(?:wss?:\/\/)?(.+):(\d+)$/.exec(address);
-  if (!m) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const s = connect({ host: m[1]!, port: Number(m[2]) });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.setTimeout(2000, () => done(false));
-  });
-}
-
 export function isInitialized(): boolean {
   return getRuntime() !== undefined;
 }
@@ -102,7 +87,7 @@ export async function init(options: InitOptions = {}): Promise<InitInfo> {
   if ((address === undefined || address === 'auto') && process.env.DHTS_ADDRESS) address = process.env.DHTS_ADDRESS;
   if (address === undefined || address === 'auto') {
     const fromFile = await readText(join(tempDir, ADDRESS_FILE));
-    if (fromFile && (await reachable(fromFile))) address = fromFile;
+    if (fromFile && (await isListening(fromFile, 2000))) address = fromFile;
     else if (address === 'auto') {
       throw new ConnectionClosedError(
         `could not find a running cluster: DHTS_ADDRESS is not set and ${join(tempDir, ADDRESS_FILE)} ${fromFile ? `names ${fromFile}, which does not answer` : 'does not exist'} (start one with \`dhts start --head\`)`,

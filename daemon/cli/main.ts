@@ -8,11 +8,10 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, type ClusterStatus, type Labels, type Resources } from '../../protocol/index.js';
+import { ConfigError, isListening, type ClusterStatus, type Labels, type Resources } from '../../protocol/index.js';
 import type { RunningNode } from '../node.js';
 import { addressFile, DEFAULT_TEMP_DIR, isProcessAlive, listDaemonRecords, readTrimmed, tokenFile } from '../paths.js';
 import { formatStatus } from './status-format.js';
@@ -85,21 +84,6 @@ interface StartFlags {
   exitWithParent?: boolean;
 }
 
-function portOpen(address: string, timeoutMs = 1000): Promise<boolean> {
-  const m = /^(?:wss?:\/\/)?(.+):(\d+)$/.exec(address);
-  if (!m) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const s = connect({ host: m[1]!, port: Number(m[2]) });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.setTimeout(timeoutMs, () => done(false));
-  });
-}
-
 function fail(message: string): never {
   process.stderr.write(`dhts: error: ${message}\n`);
   process.exit(1);
@@ -117,10 +101,10 @@ async function checkStart(f: StartFlags): Promise<string | undefined> {
   }
   if (f.head) {
     const previous = readTrimmed(addressFile(f.tempDir));
-    if (previous && (await portOpen(previous))) {
+    if (previous && (await isListening(previous))) {
       throw new ConfigError(`a head is already running at ${previous} (temp dir ${f.tempDir}); stop it with \`dhts stop\` or use another --temp-dir`);
     }
-  } else if (!(await portOpen(f.address!, 3000))) {
+  } else if (!(await isListening(f.address!, 3000))) {
     throw new ConfigError(`cannot reach the head at ${f.address} (is it running, and bound with --bind to an address this host can reach?)`);
   }
   return token;
