@@ -19,6 +19,7 @@ export type { TaskOptionsInput, ActorOptionsInput, SchedulingStrategyInput } fro
 export { getRuntimeContext } from './runtime/context.js';
 export type { RuntimeContext } from './runtime/context.js';
 export {
+  DhtsError,
   RuntimeError,
   TaskError,
   WorkerCrashedError,

@@ -39,13 +39,20 @@ export interface WireError {
   remoteData?: Record<string, unknown>;
 }
 
-export class RuntimeError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+/**
+ * Base of every error the package throws (runtime, search, evaluators, jobs, launcher): a stable `code` for programs,
+ * a message for people, the class name as `name`, and an optional `cause`.
+ */
+export class DhtsError<C extends string = string> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
+}
+
+export class RuntimeError extends DhtsError<ErrorCode> {
   toWire(): WireError {
     return { code: this.code, name: this.name, message: this.message, stack: this.stack };
   }

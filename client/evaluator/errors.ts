@@ -1,5 +1,7 @@
 // Typed errors of the evaluators, each with a stable `code`.
 
+import { DhtsError } from '../../protocol/errors.js';
+
 export type EvaluatorErrorCode =
   | 'EVALUATOR_BAD_OPTIONS'
   | 'EVALUATOR_BAD_MODULE'
@@ -7,11 +9,4 @@ export type EvaluatorErrorCode =
   | 'COMMAND_BAD_TEMPLATE'
   | 'CLUSTER_UNAVAILABLE';
 
-export class EvaluatorError extends Error {
-  readonly code: EvaluatorErrorCode;
-  constructor(code: EvaluatorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EvaluatorError';
-    this.code = code;
-  }
-}
+export class EvaluatorError extends DhtsError<EvaluatorErrorCode> {}

@@ -1,5 +1,7 @@
 // Typed errors of the search package. `code` is stable and meant for programs; `message` is meant for people.
 
+import { DhtsError } from '../../protocol/errors.js';
+
 export type HpoErrorCode =
   | 'HPO_INVALID_HYPERPARAMETER'
   | 'HPO_INVALID_CONDITION'
@@ -11,14 +13,7 @@ export type HpoErrorCode =
   | 'HPO_INVALID_EVALUATION'
   | 'HPO_NO_EVALUATOR';
 
-export class HpoError extends Error {
-  readonly code: HpoErrorCode;
-  constructor(code: HpoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = 'HpoError';
-  }
-}
+export class HpoError extends DhtsError<HpoErrorCode> {}
 
 /** A problem file (YAML/JSON) that cannot be read; names the file, line and field. */
 export class ProblemFileError extends HpoError {

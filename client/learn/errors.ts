@@ -1,10 +1,10 @@
+import { DhtsError } from '../../protocol/errors.js';
+
 /** A data set generator or model got an argument it cannot work with (names the field and the value). */
-export class LearnConfigError extends Error {
-  readonly code = 'ERR_LEARN_CONFIG';
+export class LearnConfigError extends DhtsError<'ERR_LEARN_CONFIG'> {
   readonly field: string;
   constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super(`${field}: ${message}`, options);
-    this.name = 'LearnConfigError';
+    super('ERR_LEARN_CONFIG', `${field}: ${message}`, options);
     this.field = field;
   }
 }

@@ -1,5 +1,7 @@
 // Typed errors of the search loop, the journal, results files and space files.
 
+import { DhtsError } from '../../protocol/errors.js';
+
 export type SearchErrorCode =
   | 'SEARCH_BAD_OPTIONS'
   | 'JOURNAL_CORRUPT'
@@ -8,11 +10,4 @@ export type SearchErrorCode =
   | 'SPACE_BAD_FILE'
   | 'COMMAND_BAD_TEMPLATE';
 
-export class SearchError extends Error {
-  readonly code: SearchErrorCode;
-  constructor(code: SearchErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SearchError';
-    this.code = code;
-  }
-}
+export class SearchError extends DhtsError<SearchErrorCode> {}

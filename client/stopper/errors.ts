@@ -1,21 +1,19 @@
+import { DhtsError } from '../../protocol/errors.js';
+
 /** A stopper option is out of range or of the wrong kind (names the option and the value). */
-export class StopperConfigError extends Error {
-  readonly code = 'ERR_STOPPER_CONFIG';
+export class StopperConfigError extends DhtsError<'ERR_STOPPER_CONFIG'> {
   readonly field: string;
   constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super(`${field}: ${message}`, options);
-    this.name = 'StopperConfigError';
+    super('ERR_STOPPER_CONFIG', `${field}: ${message}`, options);
     this.field = field;
   }
 }
 
 /** observe() was called with a step that cannot be a budget (not finite, not positive, going backwards). */
-export class StopperObservationError extends Error {
-  readonly code = 'ERR_STOPPER_OBSERVATION';
+export class StopperObservationError extends DhtsError<'ERR_STOPPER_OBSERVATION'> {
   readonly jobId: string;
   constructor(jobId: string, message: string, options?: { cause?: unknown }) {
-    super(`job ${jobId}: ${message}`, options);
-    this.name = 'StopperObservationError';
+    super('ERR_STOPPER_OBSERVATION', `job ${jobId}: ${message}`, options);
     this.jobId = jobId;
   }
 }

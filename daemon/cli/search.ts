@@ -9,6 +9,7 @@ import { commandPlaceholders, shellQuote, parseCommandTemplate } from '../../cli
 import type { ActorHandle } from '../../client/index.js';
 import type { CommandSearchSpec } from '../../client/search/command-search.js';
 import type { SearchActor, SearchStatus } from '../../client/search/search-actor.js';
+import { DhtsError } from '../../protocol/errors.js';
 
 export interface SearchCliIo {
   stdout: Writable;
@@ -39,11 +40,9 @@ export interface SearchCliOptions {
 }
 
 /** A usage error: printed without a stack trace, exit code 2. */
-export class SearchCliError extends Error {
-  readonly code = 'SEARCH_CLI_USAGE';
+export class SearchCliError extends DhtsError<'SEARCH_CLI_USAGE'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SearchCliError';
+    super('SEARCH_CLI_USAGE', message, options);
   }
 }
 

@@ -1,5 +1,7 @@
 /** Typed errors of the job API, each with a stable `code` (mapped to gRPC status codes by the server and back by the client). */
 
+import { DhtsError } from '../../protocol/errors.js';
+
 export type JobErrorCode =
   | 'JOB_NOT_FOUND'
   | 'JOB_ALREADY_EXISTS'
@@ -9,14 +11,7 @@ export type JobErrorCode =
   | 'UNAUTHENTICATED'
   | 'JOB_API_UNAVAILABLE';
 
-export class JobError extends Error {
-  readonly code: JobErrorCode;
-  constructor(code: JobErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+export class JobError extends DhtsError<JobErrorCode> {}
 
 export class JobNotFoundError extends JobError {
   constructor(id: string) {

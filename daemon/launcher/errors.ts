@@ -1,5 +1,7 @@
 /** Typed errors of the SSH cluster launcher, each with a stable `code`. */
 
+import { DhtsError } from '../../protocol/errors.js';
+
 export type LauncherErrorCode =
   | 'CLUSTER_CONFIG'
   | 'SSH_UNREACHABLE'
@@ -7,14 +9,7 @@ export type LauncherErrorCode =
   | 'HOSTS_FAILED'
   | 'CLUSTER_NOT_READY';
 
-export class LauncherError extends Error {
-  readonly code: LauncherErrorCode;
-  constructor(code: LauncherErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+export class LauncherError extends DhtsError<LauncherErrorCode> {}
 
 /** A cluster config is invalid; the message names the file, the line and the field. */
 export class ClusterConfigError extends LauncherError {
