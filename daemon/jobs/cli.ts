@@ -50,6 +50,18 @@ async function connect(flags: ConnectionFlags): Promise<JobClient> {
   return new JobClient({ address, token });
 }
 
+/** Runs one job-API command with a client connected per the flags, closed whatever happens. */
+function withClient(flags: ConnectionFlags, body: (client: JobClient) => Promise<number | void>): Promise<void> {
+  return run(async () => {
+    const client = await connect(flags);
+    try {
+      return await body(client);
+    } finally {
+      client.close();
+    }
+  });
+}
+
 function withConnection(cmd: Command): Command {
   return cmd
     .option('--address <host:port>', 'job API of the head (default: DHTS_JOBS_ADDRESS, then <temp-dir>/jobs_address)')
@@ -128,111 +140,76 @@ export function registerJobCommands(program: Command): void {
     .action((entrypoint: string[], o: ConnectionFlags & {
       workingDir?: string; exclude?: string[]; submissionId?: string; env?: Record<string, string>; metadata?: Record<string, string>;
       entrypointNumCpus?: number; entrypointNumGpus?: number; entrypointMemory?: number; entrypointResources?: Record<string, number>; wait: boolean;
-    }) => run(async () => {
-      const client = await connect(o);
-      try {
-        const command = entrypoint.length === 1 ? entrypoint[0]! : entrypoint.map(shellQuote).join(' ');
-        const id = await client.submitJob({
-          entrypoint: command,
-          submissionId: o.submissionId,
-          workingDir: o.workingDir,
-          excludes: o.exclude,
-          envVars: o.env,
-          metadata: o.metadata,
-          entrypointNumCpus: o.entrypointNumCpus,
-          entrypointNumGpus: o.entrypointNumGpus,
-          entrypointMemory: o.entrypointMemory,
-          entrypointResources: o.entrypointResources,
-        });
-        process.stderr.write(`Job '${id}' submitted successfully\n`);
-        if (!o.wait) {
-          process.stdout.write(`${id}\n`);
-          return 0;
-        }
-        return await follow(client, id);
-      } finally {
-        client.close();
+    }) => withClient(o, async (client) => {
+      const command = entrypoint.length === 1 ? entrypoint[0]! : entrypoint.map(shellQuote).join(' ');
+      const id = await client.submitJob({
+        entrypoint: command,
+        submissionId: o.submissionId,
+        workingDir: o.workingDir,
+        excludes: o.exclude,
+        envVars: o.env,
+        metadata: o.metadata,
+        entrypointNumCpus: o.entrypointNumCpus,
+        entrypointNumGpus: o.entrypointNumGpus,
+        entrypointMemory: o.entrypointMemory,
+        entrypointResources: o.entrypointResources,
+      });
+      process.stderr.write(`Job '${id}' submitted successfully\n`);
+      if (!o.wait) {
+        process.stdout.write(`${id}\n`);
+        return 0;
       }
+      return await follow(client, id);
     }));
 
   withConnection(job.command('status'))
     .argument('<id>')
     .option('--json')
-    .action((id: string, o: ConnectionFlags & { json?: boolean }) => run(async () => {
-      const client = await connect(o);
-      try {
-        const info = await client.getJob(id);
-        process.stdout.write(`${o.json ? JSON.stringify(info, null, 2) : formatJob(info)}\n`);
-      } finally {
-        client.close();
-      }
+    .action((id: string, o: ConnectionFlags & { json?: boolean }) => withClient(o, async (client) => {
+      const info = await client.getJob(id);
+      process.stdout.write(`${o.json ? JSON.stringify(info, null, 2) : formatJob(info)}\n`);
     }));
 
   withConnection(job.command('logs'))
     .argument('<id>')
     .option('-f, --follow', 'keep printing until the job ends')
-    .action((id: string, o: ConnectionFlags & { follow?: boolean }) => run(async () => {
-      const client = await connect(o);
-      try {
-        if (o.follow) return await follow(client, id);
-        process.stdout.write(await client.getJobLogs(id));
-        return 0;
-      } finally {
-        client.close();
-      }
+    .action((id: string, o: ConnectionFlags & { follow?: boolean }) => withClient(o, async (client) => {
+      if (o.follow) return await follow(client, id);
+      process.stdout.write(await client.getJobLogs(id));
+      return 0;
     }));
 
   withConnection(job.command('list'))
     .option('--json')
-    .action((o: ConnectionFlags & { json?: boolean }) => run(async () => {
-      const client = await connect(o);
-      try {
-        const jobs = await client.listJobs();
-        if (o.json) process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
-        else {
-          process.stdout.write(`${'SUBMISSION_ID'.padEnd(30)} ${'STATUS'.padEnd(10)} ENTRYPOINT\n`);
-          for (const j of jobs) process.stdout.write(`${j.submissionId.padEnd(30)} ${j.status.padEnd(10)} ${j.entrypoint}\n`);
-        }
-      } finally {
-        client.close();
+    .action((o: ConnectionFlags & { json?: boolean }) => withClient(o, async (client) => {
+      const jobs = await client.listJobs();
+      if (o.json) process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
+      else {
+        process.stdout.write(`${'SUBMISSION_ID'.padEnd(30)} ${'STATUS'.padEnd(10)} ENTRYPOINT\n`);
+        for (const j of jobs) process.stdout.write(`${j.submissionId.padEnd(30)} ${j.status.padEnd(10)} ${j.entrypoint}\n`);
       }
     }));
 
   withConnection(job.command('stop'))
     .argument('<id>')
-    .action((id: string, o: ConnectionFlags) => run(async () => {
-      const client = await connect(o);
-      try {
-        const stopped = await client.stopJob(id);
-        process.stdout.write(stopped ? `Job '${id}' was stopped\n` : `Job '${id}' had already ended\n`);
-      } finally {
-        client.close();
-      }
+    .action((id: string, o: ConnectionFlags) => withClient(o, async (client) => {
+      const stopped = await client.stopJob(id);
+      process.stdout.write(stopped ? `Job '${id}' was stopped\n` : `Job '${id}' had already ended\n`);
     }));
 
   withConnection(job.command('delete'))
     .argument('<id>')
-    .action((id: string, o: ConnectionFlags) => run(async () => {
-      const client = await connect(o);
-      try {
-        await client.deleteJob(id);
-        process.stdout.write(`Job '${id}' deleted\n`);
-      } finally {
-        client.close();
-      }
+    .action((id: string, o: ConnectionFlags) => withClient(o, async (client) => {
+      await client.deleteJob(id);
+      process.stdout.write(`Job '${id}' deleted\n`);
     }));
 
   withConnection(job.command('nodes'))
     .description("the head's node table")
     .option('--json')
-    .action((o: ConnectionFlags & { json?: boolean }) => run(async () => {
-      const client = await connect(o);
-      try {
-        const nodes = await client.listNodes();
-        if (o.json) process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`);
-        else for (const n of nodes) process.stdout.write(`${n.nodeId} ${n.alive ? 'ALIVE' : 'DEAD '} ${n.isHead ? 'head  ' : 'worker'} ${n.address || n.hostname} ${JSON.stringify(n.total)}\n`);
-      } finally {
-        client.close();
-      }
+    .action((o: ConnectionFlags & { json?: boolean }) => withClient(o, async (client) => {
+      const nodes = await client.listNodes();
+      if (o.json) process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`);
+      else for (const n of nodes) process.stdout.write(`${n.nodeId} ${n.alive ? 'ALIVE' : 'DEAD '} ${n.isHead ? 'head  ' : 'worker'} ${n.address || n.hostname} ${JSON.stringify(n.total)}\n`);
     }));
 }
