@@ -16,25 +16,17 @@ export interface SearchCliIo {
   stderr: Writable & { isTTY?: boolean };
 }
 
-export interface SearchCliOptions {
+/** The flags of `dhts search`: the spec's own fields under the same names, plus those the CLI turns into spec fields. */
+export interface SearchCliOptions
+  extends Pick<CommandSearchSpec, 'maxEvals' | 'workers' | 'seed' | 'resume' | 'direction' | 'algorithm' | 'stopper' | 'maxSteps' | 'stopStep' | 'patience' | 'warmStart'> {
   space?: string;
-  maxEvals: number;
-  workers: number;
   logDir?: string;
   name?: string;
-  seed?: number;
-  resume?: boolean;
+  /** Per-evaluation time limit, seconds (spec: timeoutSec). */
   timeout?: number;
   searchTimeout?: number;
-  direction: 'maximize' | 'minimize';
   address?: string;
   method?: EvaluatorMethod;
-  algorithm: 'cbo' | 'random';
-  stopper?: string;
-  maxSteps?: number;
-  stopStep?: number;
-  patience?: number;
-  warmStart?: string;
   killGrace: number;
   detach?: boolean;
 }
