@@ -2,8 +2,8 @@
 // the search long-polls the actor for intermediate values and the outcome, and answers with stop decisions in the
 // next poll (or at once through stop()), so a decision reaches a run on any node within one round trip.
 import { LocalRunningJob } from './job.js';
-import { loadRunFunction } from './module.js';
-import { errorMessage, killGroup, type RunOutcome } from './pool.js';
+import { runToOutcome } from './module.js';
+import { killGroup, type RunOutcome } from './pool.js';
 import type { JobSpec } from './types.js';
 
 export interface ActorJobSource {
@@ -50,13 +50,7 @@ export class EvaluationActor {
     );
     this.job = job;
     void (async () => {
-      let outcome: RunOutcome;
-      try {
-        const fn = await loadRunFunction(source.specifier, source.exportName);
-        outcome = { kind: 'returned', output: await fn(job, source.runKwargs) };
-      } catch (err) {
-        outcome = { kind: 'threw', message: errorMessage(err), code: (err as { code?: string }).code };
-      }
+      const outcome = await runToOutcome(source.specifier, source.exportName, job, source.runKwargs);
       for (const resolve of this.waiting.values()) resolve({ stop: true });
       this.waiting.clear();
       this.job = undefined;

@@ -3,7 +3,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EvaluatorError } from './errors.js';
-import type { RunFunction } from './types.js';
+import { errorMessage, type RunOutcome } from './pool.js';
+import type { RunFunction, RunningJob } from './types.js';
 
 /** A file URL, an absolute or ./relative path, or a package specifier, as a string import() accepts anywhere. */
 export function moduleSpecifier(moduleUrl: URL | string): string {
@@ -37,4 +38,14 @@ export function loadRunFunction(specifier: string, exportName: string): Promise<
     loaded.catch(() => cache.delete(key));
   }
   return loaded;
+}
+
+/** Loads the run function and runs one evaluation, turning a throw (or a bad module) into a 'threw' outcome. */
+export async function runToOutcome(specifier: string, exportName: string, job: RunningJob, runKwargs: unknown): Promise<RunOutcome> {
+  try {
+    const fn = await loadRunFunction(specifier, exportName);
+    return { kind: 'returned', output: await fn(job, runKwargs) };
+  } catch (err) {
+    return { kind: 'threw', message: errorMessage(err), code: (err as { code?: string }).code };
+  }
 }

@@ -2,8 +2,8 @@
 // forwards intermediate values to the host and applies its stop decisions.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LocalRunningJob } from './job.js';
-import { loadRunFunction } from './module.js';
-import { errorMessage, type RunOutcome } from './pool.js';
+import { runToOutcome } from './module.js';
+import { errorMessage } from './pool.js';
 import type { HostMessage, WorkerMessage } from './wire.js';
 
 type Send = (m: WorkerMessage) => void;
@@ -61,13 +61,7 @@ async function runJob(msg: Extract<HostMessage, { type: 'run' }>): Promise<void>
     },
   );
   current = job;
-  let outcome: RunOutcome;
-  try {
-    const fn = await loadRunFunction(msg.specifier, msg.exportName);
-    outcome = { kind: 'returned', output: await fn(job, msg.runKwargs) };
-  } catch (err) {
-    outcome = { kind: 'threw', message: errorMessage(err), code: (err as { code?: string }).code };
-  }
+  const outcome = await runToOutcome(msg.specifier, msg.exportName, job, msg.runKwargs);
   current = undefined;
   for (const resolve of waiting.values()) resolve({ stop: true });
   waiting.clear();
