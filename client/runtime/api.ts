@@ -21,6 +21,7 @@ import { CoreClient } from './core.js';
 import { ObjectRef } from './object-ref.js';
 import { isActorHandle, makeActorHandle, setModuleUrlMapper, type ActorHandle } from './remote.js';
 import { getCore, getRuntime, setRuntime } from './state.js';
+import { terminateChild } from '../../daemon/child-process.js';
 
 export const DEFAULT_TEMP_DIR = '/tmp/dhts';
 const ADDRESS_FILE = 'dhts_current_cluster';
@@ -169,13 +170,7 @@ async function startEmbedded(options: InitOptions, namespace: string): Promise<I
   }
   core.actorHandleFactory = (actorId, className) => makeActorHandle(actorId, className);
   const stopCluster = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminateChild(child, 5000);
     rmSync(dir, { recursive: true, force: true });
   };
   setRuntime({ core, isWorker: false, stopCluster });

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, shutdown } from '../../client/index.js';
+import { terminateChild } from '../../daemon/child-process.js';
 
 export const CLI = fileURLToPath(new URL('../../daemon/cli/main.js', import.meta.url));
 /** URL of the compiled test fixtures module (functions and actor classes). */
@@ -142,15 +143,7 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
   t.teardown(async () => {
     if (connected) await shutdown();
     for (const p of processes) if (p.pid && alive(p.pid)) for (const pid of [p.pid, ...treeOf(p.pid)]) seen.add(pid);
-    for (const p of [...processes].reverse()) {
-      if (p.exitCode === null && p.signalCode === null) {
-        const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-        p.kill('SIGTERM');
-        const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    }
+    for (const p of [...processes].reverse()) await terminateChild(p, 5000);
     // Workers exit when their agent's IPC channel closes; give them a moment, then insist.
     const deadline = Date.now() + 5000;
     while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -19,6 +19,7 @@ import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { NetnsHost, NetnsNetwork } from './netns.js';
+import { terminateChild } from '../../daemon/child-process.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 
@@ -75,13 +76,7 @@ export async function startSshd(net: NetnsNetwork, options: { hosts?: readonly N
     const child = children.get(name);
     if (!child) return;
     children.delete(name);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminateChild(child, 2000);
   };
   const cluster: SshdCluster = {
     dir,
