@@ -14,6 +14,8 @@ import { JobError } from './errors.js';
 import type { WireJobInfo } from './proto.js';
 import { JOBS_ADDRESS_FILE } from './service.js';
 import { shellQuote } from '../launcher/ssh.js';
+import { LauncherError } from '../launcher/errors.js';
+import { runCommand } from '../cli/run-command.js';
 
 interface ConnectionFlags {
   address?: string;
@@ -86,15 +88,8 @@ function number(flag: string) {
   };
 }
 
-async function run(body: () => Promise<number | void>): Promise<void> {
-  try {
-    const code = await body();
-    if (typeof code === 'number' && code !== 0) process.exitCode = code;
-  } catch (error) {
-    const e = error as Error;
-    process.stderr.write(`dhts: error: ${e instanceof JobError || e.name === 'ClusterConfigError' || e.name === 'LauncherError' ? e.message : (e.stack ?? e.message)}\n`);
-    process.exitCode = 1;
-  }
+function run(body: () => Promise<number | void>): Promise<void> {
+  return runCommand(body, (e) => e instanceof JobError || e instanceof LauncherError);
 }
 
 /** Follows a job's log to stdout, then prints how it ended; exit code 1 when it FAILED (as `ray job submit`). */

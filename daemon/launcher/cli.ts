@@ -6,21 +6,15 @@ import type { Command } from 'commander';
 import { ClusterLauncher } from './cluster.js';
 import { loadClusterConfig } from './config.js';
 import { LauncherError } from './errors.js';
+import { runCommand } from '../cli/run-command.js';
 
 function launcher(configPath: string): ClusterLauncher {
   return new ClusterLauncher(loadClusterConfig(configPath));
 }
 
 /** Runs a command body; launcher errors become one clear message and exit code 1 (no stack trace). */
-async function guarded(body: () => Promise<number | void>): Promise<void> {
-  try {
-    const code = await body();
-    if (typeof code === 'number' && code !== 0) process.exitCode = code;
-  } catch (error) {
-    const e = error as Error;
-    process.stderr.write(`dhts: error: ${e instanceof LauncherError ? e.message : (e.stack ?? e.message)}\n`);
-    process.exitCode = 1;
-  }
+function guarded(body: () => Promise<number | void>): Promise<void> {
+  return runCommand(body, (e) => e instanceof LauncherError);
 }
 
 export function registerLauncherCommands(program: Command): void {
