@@ -38,6 +38,8 @@ export class Connection {
   private timeoutMs: number;
   /** The TCP socket under the WebSocket, when known (client side): lets a driver stop it keeping the process alive. */
   rawSocket: { ref(): unknown; unref(): unknown } | undefined;
+  /** This side's IP address on the connection (client side): the interface the peer can reach us on. */
+  localAddress: string | undefined;
   /** Whether an open connection keeps the process alive (default yes). */
   setKeepsProcessAlive(alive: boolean): void {
     if (alive) this.rawSocket?.ref();
@@ -99,6 +101,12 @@ export class Connection {
   flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.outbox.length === 0) return;
+    if (this.socket.readyState === this.socket.CONNECTING) {
+      // Still dialing (a heartbeat came due first): send once open.
+      this.flushScheduled = true;
+      this.socket.once('open', () => this.flush());
+      return;
+    }
     const batch = this.outbox;
     this.outbox = [];
     let frames: Uint8Array[];

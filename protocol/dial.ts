@@ -40,7 +40,10 @@ export async function dial(
       () => finish(new ConnectionClosedError(`could not reach the head at ${url} within ${options.connectTimeoutMs ?? 10_000} ms`)),
       options.connectTimeoutMs ?? 10_000,
     );
-    ws.once('upgrade', (res) => (conn.rawSocket = res.socket));
+    ws.once('upgrade', (res) => {
+      conn.rawSocket = res.socket;
+      conn.localAddress = res.socket.localAddress;
+    });
     ws.once('open', () => conn.send({ type: 'hello', version: PROTOCOL_VERSION, ...hello }));
     ws.once('error', (e) => finish(new ConnectionClosedError(`could not reach the head at ${url}: ${e.message}`, { cause: e })));
     conn.onMessage((m) => {

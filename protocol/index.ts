@@ -5,3 +5,4 @@ export * from './validate.js';
 export * from './codec.js';
 export * from './connection.js';
 export * from './dial.js';
+export * from './handshake.js';

@@ -94,6 +94,8 @@ export interface ActorInfo {
   restarts: number;
   deathCause?: string;
   detached: boolean;
+  /** host:port where it takes direct calls (alive actors). */
+  address?: string;
 }
 
 export interface PendingDemand {
@@ -176,6 +178,9 @@ export interface CallActor {
   method: string;
   args: Uint8Array;
   refArgs?: RefArg[];
+  /** Resent through the head: the call went straight to the actor's process of this incarnation (its restart
+   *  count), and that connection closed before the answer came. The head decides between retry and failure. */
+  lostFrom?: number;
 }
 export interface Cancel {
   type: 'cancel';
@@ -273,6 +278,16 @@ export interface ActorReady {
   actorId: string;
   ok: boolean;
   error?: WireError;
+  /** host:port where the actor's process takes calls straight from callers (Ray's direct actor calls). */
+  directAddress?: string;
+}
+/** Head -> caller: where an actor takes direct calls, for the incarnation `incarnation` (its restart count). The
+ *  caller may connect there and send `callActor`/`cancel`; answers come back as `taskDone` on that connection. */
+export interface ActorLocation {
+  type: 'actorLocation';
+  actorId: string;
+  address: string;
+  incarnation: number;
 }
 /** Backpressure: the head's task queue is full; the submitter keeps new submissions to itself until `paused: false`,
  *  while its control messages (cancel, kill, requests) still flow. */
@@ -346,6 +361,7 @@ export type Message =
   | RunActorTask
   | TaskDone
   | ActorReady
+  | ActorLocation
   | Interrupt
   | ExitIfIdle
   | Flow

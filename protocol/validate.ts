@@ -150,6 +150,7 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
     str(m, t, 'method');
     bin(m, t, 'args');
     refArgs(m, t);
+    if (m.lostFrom !== undefined) int(m, t, 'lostFrom');
   },
   cancel(m, t) {
     str(m, t, 'taskId');
@@ -230,6 +231,12 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
     str(m, t, 'actorId');
     bool(m, t, 'ok');
     if (m.error !== undefined) wireError(m.error, t, 'error');
+    optStr(m, t, 'directAddress');
+  },
+  actorLocation(m, t) {
+    str(m, t, 'actorId');
+    str(m, t, 'address');
+    int(m, t, 'incarnation');
   },
   exitIfIdle() {},
   flow(m, t) {

@@ -20,6 +20,7 @@ import {
   type Connection,
   type ExportRef,
   type Message,
+  type MessageOf,
   type RefArg,
   type RequestOp,
   type Role,
@@ -63,6 +64,17 @@ export interface CoreOptions {
 /** What a worker runtime plugs into the core to receive work. */
 export type WorkHandler = (message: Message) => void;
 
+/**
+ * A connection straight to an actor's process (Ray's direct actor calls), for one incarnation of the actor. Calls go
+ * this way only while none sent through the head is still unanswered, so one caller's calls keep their order.
+ */
+interface DirectRoute {
+  incarnation: number;
+  conn?: Connection;
+  /** Calls sent on `conn` and not answered yet, in the order they were sent. */
+  inflight: Map<string, MessageOf<'callActor'>>;
+}
+
 /** Held submissions sent per event-loop turn once the head lets go (well under its flow grace of 1000). */
 const HELD_SLICE = 256;
 
@@ -89,6 +101,11 @@ export class CoreClient {
   /** Runtime env vars this process's tasks and actors inherit: the driver's init()/job env, or a worker's own. */
   runtimeEnvVars: Record<string, string> | undefined;
   private closeListeners: ((reason: string) => void)[] = [];
+  private welcomeHeartbeatMs = 1000;
+  private readonly directRoutes = new Map<string, DirectRoute>();
+  /** Actor calls sent through the head and not answered yet: their actor id, and how many per actor. */
+  private readonly headCalls = new Map<string, string>();
+  private readonly headCallsPerActor = new Map<string, number>();
   /** Operations a driver awaits: while there are some, the connection keeps the process alive; otherwise a
    *  script whose work is done exits, as a Ray driver does (its non-detached actors then die with it). */
   private waiting = 0;
@@ -122,6 +139,7 @@ export class CoreClient {
     this.conn = conn;
     this.connId = welcome.connId;
     this.nodeId = welcome.nodeId ?? this.options.nodeId;
+    this.welcomeHeartbeatMs = welcome.heartbeatMs;
     // No silence timeout here: a driver or worker busy in synchronous code must not lose its connection; a dead
     // head shows up as a closed socket, and a cut-off node is handled through its agent.
     conn.setTiming(welcome.heartbeatMs, 0);
@@ -148,6 +166,16 @@ export class CoreClient {
 
   /** Set by the actor module: builds a handle proxy for a decoded actor handle. */
   actorHandleFactory: (actorId: string, className: string) => object = (actorId, className) => new ActorHandleTarget(actorId, className);
+
+  /** Heartbeat interval the head asked for. */
+  get heartbeatMs(): number {
+    return this.welcomeHeartbeatMs;
+  }
+
+  /** Our IP address on the connection to the head: where other nodes can reach this process. */
+  get localAddress(): string | undefined {
+    return this.conn.localAddress;
+  }
 
   get isConnected(): boolean {
     return !this.closedError;
@@ -324,8 +352,7 @@ export class CoreClient {
     const ref = this.makeRef<T>(taskId, this.connId);
     const prepared = this.prepareArgs(args);
     const chain = this.actorChains.get(actorId);
-    const send = (p: { args: Uint8Array; refArgs?: RefArg[] }) =>
-      this.sendOrFail(taskId, { type: 'callActor', taskId, actorId, method, args: p.args, refArgs: p.refArgs });
+    const send = (p: { args: Uint8Array; refArgs?: RefArg[] }) => this.sendCall({ type: 'callActor', taskId, actorId, method, args: p.args, refArgs: p.refArgs });
     if (!chain && !(prepared instanceof Promise)) {
       send(prepared);
       return ref;
@@ -338,6 +365,69 @@ export class CoreClient {
       if (this.actorChains.get(actorId) === next) this.actorChains.delete(actorId);
     });
     return ref;
+  }
+
+  /** Straight to the actor's process when we can, else through the head. */
+  private sendCall(m: MessageOf<'callActor'>): void {
+    const route = this.directRoutes.get(m.actorId);
+    if (route?.conn && !this.headCallsPerActor.has(m.actorId) && !this.closedError) {
+      route.inflight.set(m.taskId, m);
+      route.conn.send(m);
+      return;
+    }
+    this.headCalls.set(m.taskId, m.actorId);
+    this.headCallsPerActor.set(m.actorId, (this.headCallsPerActor.get(m.actorId) ?? 0) + 1);
+    this.sendOrFail(m.taskId, m);
+  }
+
+  private headCallAnswered(taskId: string): void {
+    const actorId = this.headCalls.get(taskId);
+    if (actorId === undefined) return;
+    this.headCalls.delete(taskId);
+    const n = this.headCallsPerActor.get(actorId)! - 1;
+    if (n > 0) this.headCallsPerActor.set(actorId, n);
+    else this.headCallsPerActor.delete(actorId);
+  }
+
+  /** The head told us where an actor takes direct calls: connect there (once per incarnation). */
+  private onActorLocation(m: MessageOf<'actorLocation'>): void {
+    const known = this.directRoutes.get(m.actorId);
+    if (known && known.incarnation >= m.incarnation) return;
+    known?.conn?.close(1000, 'actor restarted');
+    const route: DirectRoute = { incarnation: m.incarnation, inflight: new Map() };
+    this.directRoutes.set(m.actorId, route);
+    dial(m.address, { role: this.options.role, token: this.options.token, pid: process.pid, hostname: hostname() }, { connectTimeoutMs: 5000 }).then(
+      ({ conn }) => {
+        if (this.directRoutes.get(m.actorId) !== route || this.closedError) {
+          conn.close(1000, 'not needed');
+          return;
+        }
+        conn.setTiming(this.welcomeHeartbeatMs, 0);
+        if (this.options.role === 'driver') conn.setKeepsProcessAlive(false);
+        conn.onMessage((reply) => {
+          if (reply.type !== 'taskDone') return;
+          route.inflight.delete(reply.taskId);
+          this.settle(reply.taskId, reply.result);
+        });
+        conn.onClose(() => this.directLost(m.actorId, route));
+        route.conn = conn;
+      },
+      // Unreachable (another network, a firewall): calls keep going through the head.
+      () => {},
+    );
+  }
+
+  /** The direct connection closed: unanswered calls go to the head, which knows whether the actor lives on. */
+  private directLost(actorId: string, route: DirectRoute): void {
+    if (this.directRoutes.get(actorId) === route) this.directRoutes.delete(actorId);
+    route.conn = undefined;
+    const lost = [...route.inflight.values()];
+    route.inflight.clear();
+    for (const m of lost) {
+      const e = this.owned.get(m.taskId);
+      if (e && e.state !== 'pending') continue;
+      this.sendCall({ ...m, lostFrom: route.incarnation });
+    }
   }
 
   /** Sends held submissions a slice per turn, stopping as soon as the head pauses us again (never a burst that
@@ -356,6 +446,12 @@ export class CoreClient {
   }
 
   cancel(ref: ObjectRef, force: boolean): void {
+    for (const route of this.directRoutes.values()) {
+      if (route.conn && route.inflight.has(ref.id)) {
+        route.conn.send({ type: 'cancel', taskId: ref.id, force });
+        return;
+      }
+    }
     if (this.heldSubmits.delete(ref.id)) {
       this.settle(ref.id, { ok: false, error: new TaskCancelledError(`task ${ref.id} was cancelled before it was submitted`).toWire() });
       return;
@@ -531,7 +627,10 @@ export class CoreClient {
   private onMessage(m: Message): void {
     switch (m.type) {
       case 'taskDone':
+        this.headCallAnswered(m.taskId);
         return this.settle(m.taskId, m.result);
+      case 'actorLocation':
+        return this.onActorLocation(m);
       case 'flow':
         this.flowPaused = m.paused;
         if (!m.paused) this.flushHeld();
@@ -619,6 +718,11 @@ export class CoreClient {
     this.held.set(id, data);
   }
 
+  /** Drops a large value held here that nobody will read (its call was cancelled). */
+  unhold(id: string): void {
+    this.held.delete(id);
+  }
+
   heldCount(): number {
     return this.held.size;
   }
@@ -626,6 +730,11 @@ export class CoreClient {
   private onClosed(reason: string): void {
     this.closedError = new ConnectionClosedError(`connection to the head closed (${reason})`);
     this.heldSubmits.clear();
+    for (const route of this.directRoutes.values()) {
+      route.inflight.clear();
+      route.conn?.close(1000, 'shutdown');
+    }
+    this.directRoutes.clear();
     const error = wire(this.closedError);
     for (const [id, e] of this.owned) if (e.state === 'pending') this.settle(id, { ok: false, error });
     for (const p of this.pendingRequests.values()) p.reject(this.closedError);

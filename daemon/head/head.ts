@@ -3,7 +3,6 @@
  * messages between drivers, workers and agents. Placement decisions come from the pure Scheduler; this module is the
  * I/O adapter around it. A task travels driver -> head -> worker -> head -> driver; the head never decodes user values.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
@@ -46,6 +45,8 @@ import {
   type TaskOptions,
   type TaskResult,
   type WireError,
+  checkHello,
+  type MessageOf,
 } from '../../protocol/index.js';
 import { Scheduler, SchedulingQueue, fmt, type Demand } from './scheduler.js';
 
@@ -172,6 +173,9 @@ interface ActorRecord {
   /** Calls waiting for the actor to be alive, in submission order. */
   queue: CallRecord[];
   inflight: Map<string, CallRecord>;
+  /** Where the current incarnation takes direct calls, and the callers already told (Ray's direct actor calls). */
+  directAddress?: string;
+  locationTold: Set<string>;
 }
 
 type Queued = { demand: Demand; task?: TaskRecord; actor?: ActorRecord };
@@ -329,11 +333,7 @@ export class Head {
   }
 
   private handshake(m: Message, conn: Connection, socket: Socket): Peer {
-    if (m.type !== 'hello') throw new ProtocolError(`expected 'hello' first, got '${m.type}'`);
-    if (m.version !== PROTOCOL_VERSION) {
-      throw new VersionMismatchError(`protocol version ${m.version} is not supported by this head (version ${PROTOCOL_VERSION})`);
-    }
-    if (!tokenMatches(m.token, this.config.token)) throw new AuthenticationError('wrong cluster token');
+    checkHello(m, this.config.token, 'head');
     let id: string;
     let nodeId: string | undefined;
     if (m.role === 'driver') {
@@ -441,7 +441,7 @@ export class Head {
       case 'taskDone':
         return this.onTaskDone(peer, m.taskId, m.result);
       case 'actorReady':
-        return this.onActorReady(peer, m.actorId, m.ok, m.error);
+        return this.onActorReady(peer, m);
       case 'cancel':
         return this.onCancel(m.taskId, m.force);
       case 'killActor':
@@ -976,6 +976,7 @@ export class Head {
       restarts: 0,
       queue: [],
       inflight: new Map(),
+      locationTold: new Set(),
     };
     this.actors.set(actor.actorId, actor);
     this.queue.push({ demand: actor.demand, actor });
@@ -992,10 +993,11 @@ export class Head {
     a.workerId = w.workerId;
   }
 
-  private onActorReady(peer: Peer, actorId: string, ok: boolean, error: WireError | undefined): void {
+  private onActorReady(peer: Peer, m: MessageOf<'actorReady'>): void {
+    const { actorId, error } = m;
     const a = this.actors.get(actorId);
     if (!a || a.workerId !== peer.id) return;
-    if (!ok) {
+    if (!m.ok) {
       // The constructor threw: Ray does not restart an actor whose creation task failed.
       this.actorDead(a, new ActorDiedError(`actor ${a.cls.name} (${actorId}) failed in its constructor: ${error?.message ?? 'unknown error'}`).toWire());
       const w = this.workers.get(peer.id);
@@ -1003,6 +1005,8 @@ export class Head {
       return;
     }
     a.state = 'ALIVE';
+    a.directAddress = m.directAddress;
+    a.locationTold.clear();
     for (const c of a.queue.splice(0)) this.sendCall(a, c);
   }
 
@@ -1032,9 +1036,54 @@ export class Head {
       peer.conn.send({ type: 'taskDone', taskId: m.taskId, result: { ok: false, error: a.deathCause ?? new ActorDiedError(`actor ${a.actorId} is dead`).toWire() } });
       return;
     }
+    if (m.lostFrom !== undefined && !this.admitLostCall(a, call, m.lostFrom)) return;
     this.calls.set(call.taskId, call);
-    if (a.state === 'ALIVE') this.sendCall(a, call);
-    else a.queue.push(call);
+    if (a.state === 'ALIVE') {
+      this.sendCall(a, call);
+      if (a.directAddress && !a.locationTold.has(peer.id)) {
+        a.locationTold.add(peer.id);
+        // Under the id this caller uses (a getIfExists alias, maybe): later calls can go straight to the process.
+        peer.conn.send({ type: 'actorLocation', actorId: m.actorId, address: a.directAddress, incarnation: a.restarts });
+      }
+    } else a.queue.push(call);
+  }
+
+  /**
+   * A call sent straight to the actor's process `lostFrom` whose connection closed before the answer: it may or may
+   * not have run. If that process is known gone, the attempt counts against maxTaskRetries as an in-flight call's does;
+   * if the head still thinks it alive, the call joins its in-flight set and shares the fate the process's end decides.
+   * Returns whether to go on and send it now.
+   */
+  private admitLostCall(a: ActorRecord, call: CallRecord, lostFrom: number): boolean {
+    if (a.restarts === lostFrom && a.state === 'ALIVE') {
+      this.calls.set(call.taskId, call);
+      a.inflight.set(call.taskId, call);
+      // Only the connection broke and the process lives on: retry there if allowed, else the call is unavailable.
+      setTimeout(() => {
+        if (a.inflight.get(call.taskId) !== call || a.restarts !== lostFrom || a.state !== 'ALIVE') return;
+        a.inflight.delete(call.taskId);
+        if (call.retriesLeft !== 0) {
+          if (call.retriesLeft > 0) call.retriesLeft--;
+          this.sendCall(a, call);
+          return;
+        }
+        this.calls.delete(call.taskId);
+        this.deliver(call.ownerId, call.taskId, {
+          ok: false,
+          error: new ActorUnavailableError(`actor ${a.cls.name} (${a.actorId}): the connection carrying call ${call.method} broke; it may or may not have run, and maxTaskRetries allows no retry`).toWire(),
+        });
+      }, this.config.nodeTimeoutMs).unref();
+      return false;
+    }
+    if (call.retriesLeft === 0) {
+      this.deliver(call.ownerId, call.taskId, {
+        ok: false,
+        error: new ActorUnavailableError(`actor ${a.cls.name} (${a.actorId}) restarted: call ${call.method} was lost with its process and maxTaskRetries allows no retry`).toWire(),
+      });
+      return false;
+    }
+    if (call.retriesLeft > 0) call.retriesLeft--;
+    return true;
   }
 
   private sendCall(a: ActorRecord, c: CallRecord): void {
@@ -1049,6 +1098,7 @@ export class Head {
     if (a.nodeId) this.scheduler.release(a.nodeId, a.opts.resources, a.gpuIds);
     a.gpuIds = [];
     a.workerId = undefined;
+    a.directAddress = undefined;
     const canRestart = a.opts.maxRestarts === -1 || a.restarts < a.opts.maxRestarts;
     const inflight = [...a.inflight.values()];
     a.inflight.clear();
@@ -1091,6 +1141,7 @@ export class Head {
     a.state = 'DEAD';
     a.deathCause = cause;
     a.gpuIds = [];
+    a.directAddress = undefined;
     this.queue.remove((q) => q.actor === a);
     for (const c of [...a.queue, ...a.inflight.values()]) {
       this.calls.delete(c.taskId);
@@ -1217,18 +1268,13 @@ export class Head {
         restarts: a.restarts,
         deathCause: a.deathCause?.message,
         detached: a.opts.detached,
+        address: a.directAddress,
       })),
       pendingDemands: this.queue.demands(this.scheduler),
       tasks: { pending, running: running + this.calls.size, finished: this.finished },
       recentFailures: [...this.recentFailures],
     };
   }
-}
-
-function tokenMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function lost(message: string): WireError {

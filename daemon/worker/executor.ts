@@ -10,6 +10,7 @@ import {
   TaskError,
   fromWireError,
   toWireError,
+  type Connection,
   type ExportRef,
   type Message,
   type RefArg,
@@ -19,8 +20,15 @@ import { INLINE_THRESHOLD_BYTES, type CoreClient } from '../../client/runtime/co
 import { runtimeContextStorage, type TaskContext } from '../../client/runtime/context.js';
 import { decodeValue, encodeValue } from '../../client/runtime/serialize.js';
 import { ObjectRef } from '../../client/runtime/object-ref.js';
+import { startDirectServer, type DirectServer } from './direct-server.js';
 
 type Callable = (...args: unknown[]) => unknown;
+type ActorCall = Omit<Extract<Message, { type: 'runActorTask' }>, 'type'>;
+/** A queued actor call and where its answer goes: back through the head, or on the caller's direct connection. */
+interface QueuedCall {
+  call: ActorCall;
+  reply: (m: Message) => void;
+}
 type Constructor = new (...args: unknown[]) => Record<string, unknown>;
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
@@ -52,7 +60,10 @@ export class Executor {
   private actorId: string | undefined;
   private maxConcurrency = 1;
   private running = 0;
-  private readonly callQueue: Extract<Message, { type: 'runActorTask' }>[] = [];
+  private readonly callQueue: QueuedCall[] = [];
+  private direct: DirectServer | undefined;
+  /** Direct calls cancelled while running: the caller was answered already, so their own answer is dropped. */
+  private readonly cancelledDirect = new Set<string>();
   private readonly controllers = new Map<string, AbortController>();
   private readonly ctxStore: AsyncLocalStorage<TaskContext> = runtimeContextStorage;
   private currentTaskId: string | undefined;
@@ -83,7 +94,7 @@ export class Executor {
         void this.startActor(m);
         return;
       case 'runActorTask':
-        this.callQueue.push(m);
+        this.callQueue.push({ call: m, reply: (r) => this.core.send(r) });
         this.drainCalls();
         return;
       case 'exitIfIdle': {
@@ -159,11 +170,47 @@ export class Executor {
       const args = await this.resolveArgs(m.args, m.refArgs);
       const controller = new AbortController();
       this.actor = await this.ctxStore.run(this.context(m.actorId, controller.signal), () => new (Cls as Constructor)(...args));
-      this.core.send({ type: 'actorReady', actorId: m.actorId, ok: true });
+      this.core.send({ type: 'actorReady', actorId: m.actorId, ok: true, directAddress: await this.openDirectEndpoint() });
       this.drainCalls();
     } catch (error) {
       this.core.send({ type: 'actorReady', actorId: m.actorId, ok: false, error: toWireError(TaskError.fromUserError(`constructor of ${m.cls.name}`, error)) });
     }
+  }
+
+  /** Listens for direct calls on the interface the head reaches us on; without it, calls keep coming through the head. */
+  private async openDirectEndpoint(): Promise<string | undefined> {
+    try {
+      this.direct = await startDirectServer({
+        host: this.core.localAddress ?? '127.0.0.1',
+        token: this.core.options.token,
+        heartbeatMs: this.core.heartbeatMs,
+        onCall: (m, conn) => {
+          this.callQueue.push({ call: m, reply: (r) => conn.send(r) });
+          this.drainCalls();
+        },
+        onCancel: (taskId, conn) => this.cancelDirect(taskId, conn),
+      });
+      return this.direct.address;
+    } catch (error) {
+      process.stderr.write(`dhts worker: no direct-call endpoint (${(error as Error).message}); calls go through the head\n`);
+      return undefined;
+    }
+  }
+
+  /** Ray's cancel of an actor call: a queued call is dropped, a running one sees its AbortSignal fire. */
+  private cancelDirect(taskId: string, conn: Connection): void {
+    const error = toWireError(new TaskCancelledError(`task ${taskId} was cancelled`));
+    const i = this.callQueue.findIndex((q) => q.call.taskId === taskId);
+    if (i >= 0) {
+      this.callQueue.splice(i, 1);
+      conn.send({ type: 'taskDone', taskId, result: { ok: false, error } });
+      return;
+    }
+    const controller = this.controllers.get(taskId);
+    if (!controller) return;
+    this.cancelledDirect.add(taskId);
+    conn.send({ type: 'taskDone', taskId, result: { ok: false, error } });
+    controller.abort(new TaskCancelledError(`task ${taskId} was cancelled`));
   }
 
   private drainCalls(): void {
@@ -178,7 +225,7 @@ export class Executor {
     }
   }
 
-  private async runCall(m: Extract<Message, { type: 'runActorTask' }>): Promise<void> {
+  private async runCall({ call: m, reply }: QueuedCall): Promise<void> {
     const controller = new AbortController();
     this.controllers.set(m.taskId, controller);
     let result: TaskResult;
@@ -195,7 +242,11 @@ export class Executor {
     } finally {
       this.controllers.delete(m.taskId);
     }
-    this.core.send({ type: 'taskDone', taskId: m.taskId, result });
+    if (this.cancelledDirect.delete(m.taskId)) {
+      if (result.ok && result.holder) this.core.unhold(m.taskId);
+      return;
+    }
+    reply({ type: 'taskDone', taskId: m.taskId, result });
   }
 }
 
