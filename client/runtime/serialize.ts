@@ -3,7 +3,6 @@
  * Date, RegExp, Error, typed arrays, cycles) plus two extensions, ObjectRef and ActorHandle, so that both travel
  * inside values. Functions and closures cannot travel: name them by module URL and export instead.
  */
-import { totalmem } from 'node:os';
 import { Packr, addExtension } from 'msgpackr';
 import { ObjectRef } from './object-ref.js';
 
@@ -70,24 +69,15 @@ const RAW_TYPES: TypedArrayCtor[] = [
 ] as unknown as TypedArrayCtor[];
 const BUFFER_CODE = 255;
 
-/**
- * Freed raw buffers, reused by the next large put of a size that fits. A JS ref dies only at a full GC, which V8 runs
- * after a few fresh large allocations, and then frees every put made since the last one at once: the pool must hold
- * them all for the next cycle to reuse them. Capped in bytes (a tenth of the machine's memory, at most 2 GiB, as Ray's
- * object store keeps its own share mapped) and emptied after a second without large puts.
- */
+/** Freed raw buffers by capacity, reused by the next large put of a size that fits. */
 const pool: Uint8Array[] = [];
-const POOL_MAX_BYTES = Math.min(2 ** 31, Math.floor(totalmem() / 10));
-const POOL_IDLE_MS = 1000;
-let poolBytes = 0;
-let poolTrim: NodeJS.Timeout | undefined;
+const POOL_MAX = 4;
 
 function takeBuffer(size: number): Uint8Array {
-  for (let i = pool.length - 1; i >= 0; i--) {
+  for (let i = 0; i < pool.length; i++) {
     const b = pool[i]!;
     if (b.byteLength >= size && b.byteLength <= size * 1.25) {
       pool.splice(i, 1);
-      poolBytes -= b.byteLength;
       return b.subarray(0, size);
     }
   }
@@ -98,19 +88,8 @@ function takeBuffer(size: number): Uint8Array {
 export function releaseEncoded(data: Uint8Array): void {
   if (data[0] !== RAW_MARKER || data.byteOffset !== 0 || data.byteLength < RAW_MIN_BYTES) return;
   const whole = new Uint8Array(data.buffer, 0, data.buffer.byteLength);
-  if (whole.byteLength > POOL_MAX_BYTES) return;
-  while (poolBytes + whole.byteLength > POOL_MAX_BYTES) poolBytes -= pool.shift()!.byteLength;
+  if (pool.length >= POOL_MAX) pool.shift();
   pool.push(whole);
-  poolBytes += whole.byteLength;
-  if (poolTrim) poolTrim.refresh();
-  else {
-    poolTrim = setTimeout(() => {
-      pool.length = 0;
-      poolBytes = 0;
-      poolTrim = undefined;
-    }, POOL_IDLE_MS);
-    poolTrim.unref();
-  }
 }
 
 function rawCode(value: ArrayBufferView): number {
