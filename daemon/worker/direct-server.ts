@@ -4,7 +4,7 @@
  * the head (hello with version and cluster token); only calls and their cancellation are accepted.
  */
 import { WebSocketServer } from 'ws';
-import { Connection, ProtocolError, checkHello, type Message, type MessageOf } from '../../protocol/index.js';
+import { Connection, DEFAULT_MAX_FRAME_BYTES, ProtocolError, checkHello, type Message, type MessageOf } from '../../protocol/index.js';
 
 export interface DirectServerOptions {
   host: string;
@@ -21,7 +21,7 @@ export interface DirectServer {
 }
 
 export async function startDirectServer(o: DirectServerOptions): Promise<DirectServer> {
-  const wss = new WebSocketServer({ host: o.host, port: 0, maxPayload: o.maxFrameBytes, perMessageDeflate: false });
+  const wss = new WebSocketServer({ host: o.host, port: 0, maxPayload: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
     wss.once('error', reject);
