@@ -1,9 +1,13 @@
-// npm run bench:stoppers — early discarding on recorded learning curves (Egele et al. 2024, "The Unreasonable
-// Effectiveness of Early Discarding"): for each policy, epochs consumed and regret of the final choice over 10
-// seeds, then the speed of the Bayesian curve fit. Options: --seeds N, --configs N, --workers N (runs in flight,
-// default 1), --policies a,b (first words of the policy names), --no-fit-speed.
+// npm run bench:stoppers — early discarding on recorded learning curves, in the plane of Egele et al. 2024 ("The
+// Unreasonable Effectiveness of Early Discarding"): regret against steps consumed. Each seed streams the task's
+// recorded configurations in a seeded random order through a policy until a step budget is spent; the regret of the
+// model the search would hand over is read at budgets of B/10, B/3 and B, B = 100 configurations × maxSteps (what
+// a search without stopping spends on 100 configurations). Then the old fixed-sample selection regret and the speed
+// of the Bayesian curve fit.
+// Options: --seeds N (20), --budget-configs N (100), --budgets 1/10,1/3,1 (fractions of B), --workers N (runs in
+// flight, 1), --selection-configs N (100; 0 skips that table), --policies a,b (first words of the policy names; no
+// stopping is always included), --lce-options '{…};{…}' (extra LCE rows), --curves FILE, --no-fit-speed.
 
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
@@ -18,26 +22,42 @@ import {
   type LCModelOptions,
   type Stopper,
 } from '../../client/stopper/index.js';
-import { CURVES_URL, type RecordedCurves } from './curves.js';
-import { replay, sampleOrder } from './replay.js';
+import { CURVES_URL, loadCurves, type RecordedTask } from './curves.js';
+import { poolOptimum, replay, sampleOrder, type ReplayResult } from './replay.js';
 
 const { values } = parseArgs({
   options: {
-    seeds: { type: 'string', default: '10' },
-    configs: { type: 'string', default: '100' },
+    seeds: { type: 'string', default: '20' },
+    'budget-configs': { type: 'string', default: '100' },
+    budgets: { type: 'string', default: '1/10,1/3,1' },
+    'selection-configs': { type: 'string', default: '100' },
     policies: { type: 'string' },
     workers: { type: 'string', default: '1' },
+    curves: { type: 'string' },
     'no-fit-speed': { type: 'boolean', default: false },
     /** Extra LCE rows: JSON objects of LCModelOptions separated by ';', e.g. '{"minObsToFitLcModel":10}'. */
     'lce-options': { type: 'string' },
   },
 });
 const numSeeds = Number(values.seeds);
-const numConfigs = Number(values.configs);
+const budgetConfigs = Number(values['budget-configs']);
 const numWorkers = Number(values.workers);
+const selectionConfigs = Number(values['selection-configs']);
 
-const data = JSON.parse(readFileSync(CURVES_URL, 'utf8')) as RecordedCurves;
+const data = loadCurves(values.curves ? new URL(values.curves, `file://${process.cwd()}/`) : CURVES_URL);
 const maxSteps = data.maxSteps;
+const fullBudget = budgetConfigs * maxSteps;
+/** Budget fractions as written ("1/3") and as numbers. */
+const fractions = values.budgets.split(',').map((text) => {
+  const [num, den] = text.split('/').map(Number);
+  const value = den === undefined ? num! : num! / den;
+  if (!(value > 0)) throw new Error(`--budgets: ${JSON.stringify(text)} is not a positive fraction of B`);
+  return { label: text === '1' ? 'B' : `B×${text}`.replace('B×1/', 'B/'), value };
+});
+const budgets = fractions.map((f) => Math.floor(f.value * fullBudget));
+/** The budget of the headline check: the largest not above B/3. */
+const checkIndex = budgets.reduce((best, b, i) => (b <= fullBudget / 3 && (best < 0 || b > budgets[best]!) ? i : best), -1);
+const fullIndex = budgets.indexOf(fullBudget);
 
 const policies: { name: string; make: (seed: number) => Stopper }[] = [
   { name: 'no stopping', make: () => new IdleStopper({ maxSteps }) },
@@ -55,100 +75,145 @@ for (const text of values['lce-options']?.split(';') ?? []) {
   const extra = JSON.parse(text) as Partial<LCModelOptions>;
   policies.push({ name: `lce ${text}`, make: (seed) => new LCModelStopper({ maxSteps, seed, ...extra }) });
 }
-const selected = values.policies ? policies.filter((p) => values.policies!.split(',').includes(p.name.split(' ')[0]!)) : policies;
-const W = Math.max(13, ...selected.map((p) => p.name.length));
+// No stopping is always replayed: it is the reference of the check.
+const selected = values.policies ? policies.filter((p) => p.name === 'no stopping' || values.policies!.split(',').includes(p.name.split(' ')[0]!)) : policies;
+const W = Math.max(16, ...selected.map((p) => p.name.length));
 
-interface Row {
-  steps: number[];
-  regret: number[];
-  seconds: number;
-}
-/** Paired difference of two per-(task, seed) series: mean and half-width of a 95% normal interval. */
-const pairedDifference = (a: number[], b: number[]) => {
-  const d = a.map((v, i) => v - b[i]!);
-  return { mean: mean(d), halfWidth: 1.96 * stderr(d) };
-};
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const stderr = (xs: number[]) => {
+// ---- statistics -----------------------------------------------------------------------------------------------
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const stderr = (xs: readonly number[]) => {
   if (xs.length < 2) return 0;
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) / xs.length);
 };
-const pad = (s: string, n: number) => s.padEnd(n);
-const lpad = (s: string, n: number) => s.padStart(n);
+/** Linear-interpolation quantile (numpy's default). */
+const quantile = (xs: readonly number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const p = (s.length - 1) * q;
+  const lo = Math.floor(p);
+  return s[lo]! + (s[Math.ceil(p)]! - s[lo]!) * (p - lo);
+};
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
+const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${f4(x)}`;
 
-console.log(`# Early discarding on recorded curves (${data.tasks.map((t) => `${t.name}: ${t.curves.length} configs`).join(', ')};`);
-console.log(`# ${maxSteps} epochs max; ${numConfigs} configs sampled per seed, ${numSeeds} seeds, ${numWorkers} worker(s); node ${process.version}; load ${loadavg()[0]!.toFixed(1)})`);
-console.log('# regret = best final test accuracy among the sampled configs − final test accuracy of the chosen one');
+// ---- tables ---------------------------------------------------------------------------------------------------
+function table(header: string[], rows: string[][], leftColumns = 1): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const cell = (text: string, c: number) => (c < leftColumns ? text.padEnd(widths[c]!) : text.padStart(widths[c]!));
+  console.log(`| ${header.map(cell).join(' | ')} |`);
+  console.log(`|${widths.map((w, c) => (c < leftColumns ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
+  for (const row of rows) console.log(`| ${row.map(cell).join(' | ')} |`);
+}
 
-const summary = new Map<string, { stepsRatio: number[]; regret: number[] }>();
-for (const task of data.tasks) {
-  const rows = new Map<string, Row>();
-  for (const policy of selected) {
-    const row: Row = { steps: [], regret: [], seconds: 0 };
-    const started = performance.now();
+/** Per policy, the replays of every (task, seed) pair in the order tasks × seeds. */
+type Runs = Map<string, { task: string; result: ReplayResult }[]>;
+
+function planeTable(runs: Runs, tasks: readonly string[]): void {
+  const rows: string[][] = [];
+  for (const [name, all] of runs) {
+    const mine = all.filter((r) => tasks.includes(r.task));
+    fractions.forEach((fraction, i) => {
+      const shots = mine.map((r) => r.result.snapshots[i]!);
+      const regrets = shots.map((s) => s.regret);
+      rows.push([
+        i === 0 ? name : '',
+        fraction.label,
+        (mean(shots.map((s) => s.stepsUsed)) / budgets[i]!).toFixed(3),
+        mean(shots.map((s) => s.ended)).toFixed(0),
+        f4(median(regrets)),
+        `${f4(quantile(regrets, 0.25))}–${f4(quantile(regrets, 0.75))}`,
+        `${f4(mean(regrets))} ± ${f4(stderr(regrets))}`,
+      ]);
+    });
+  }
+  table(['policy', 'budget', 'steps used / budget', 'configs ended', 'regret median', 'IQR', 'mean ± s.e.'], rows, 2);
+}
+
+/** The issue's target: regret at ≤ B/3 steps within 5% of (or below) no stopping's regret at B. */
+function checkTable(runs: Runs, tasks: readonly string[]): void {
+  const none = runs.get('no stopping')?.filter((r) => tasks.includes(r.task));
+  if (!none || checkIndex < 0 || fullIndex < 0) return;
+  const noneRegrets = none.map((r) => r.result.snapshots[fullIndex]!.regret);
+  const noneMedian = median(noneRegrets);
+  const noneMean = mean(noneRegrets);
+  const rows: string[][] = [];
+  for (const [name, all] of runs) {
+    if (name === 'no stopping') continue;
+    const regrets = all.filter((r) => tasks.includes(r.task)).map((r) => r.result.snapshots[checkIndex]!.regret);
+    const m = median(regrets);
+    const a = mean(regrets);
+    const d = regrets.map((x, i) => x - noneRegrets[i]!);
+    const medianOk = m <= 1.05 * noneMedian;
+    const meanOk = a <= 1.05 * noneMean;
+    const verdict = medianOk && meanOk ? 'yes' : medianOk ? 'median only' : meanOk ? 'mean only' : 'NO';
+    rows.push([name, f4(m), (m / noneMedian).toFixed(2), f4(a), (a / noneMean).toFixed(2), `${signed(mean(d))} ± ${f4(1.96 * stderr(d))}`, verdict]);
+  }
+  console.log(`\nno stopping at B: regret median ${f4(noneMedian)}, mean ${f4(noneMean)}; policies at ${fractions[checkIndex]!.label} = ${budgets[checkIndex]} steps:\n`);
+  table(['policy', 'median', '÷ none', 'mean', '÷ none', 'Δ vs none (paired, 95%)', 'within 5% (≤ 1.05×)?'], rows);
+}
+
+// ---- run ------------------------------------------------------------------------------------------------------
+console.log(`# Early discarding on recorded curves (${data.tasks.map((t) => `${t.name}: ${t.curves.length} configs, best final test ${f4(poolOptimum(t))}`).join('; ')})`);
+console.log(`# ${maxSteps} epochs max; B = ${budgetConfigs} configs × ${maxSteps} = ${fullBudget} steps; ${numSeeds} seeds; ${numWorkers} worker(s); node ${process.version}; load ${loadavg()[0]!.toFixed(1)}`);
+console.log('# regret = best FINAL test accuracy over the whole recorded pool − test accuracy of the chosen model AT THE STEP');
+console.log('#   WHERE IT STOPPED (the model the search hands over); chosen = best objective the search kept among ended runs');
+console.log('#   (its last validation accuracy, as the stopper reports it). Runs still in flight at a budget are not results.');
+
+const runs: Runs = new Map();
+const seconds = new Map<string, number>();
+const orders = new Map<RecordedTask, number[][]>(data.tasks.map((task) => [task, Array.from({ length: numSeeds }, (_, seed) => sampleOrder(task, seed))]));
+for (const policy of selected) {
+  const list: { task: string; result: ReplayResult }[] = [];
+  const started = performance.now();
+  for (const task of data.tasks) {
     for (let seed = 0; seed < numSeeds; seed++) {
-      const result = replay(task, sampleOrder(task, seed, numConfigs), policy.make(seed), numWorkers);
-      row.steps.push(result.steps);
-      row.regret.push(result.regret);
+      const result = replay(task, orders.get(task)![seed]!, policy.make(seed), { budgets, workers: numWorkers, selectionConfigs });
+      list.push({ task: task.name, result });
     }
-    row.seconds = (performance.now() - started) / 1000;
-    rows.set(policy.name, row);
   }
-  const base = rows.get('no stopping');
-  console.log(`\n## ${task.name}\n`);
-  console.log(`| ${pad('policy', W)} | ${lpad('epochs', 7)} | ${lpad('vs none', 7)} | ${lpad('regret (mean ± s.e.)', 20)} | ${lpad('replay s', 8)} |`);
-  console.log(`|${'-'.repeat(W + 2)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(22)}|${'-'.repeat(10)}|`);
-  for (const [name, row] of rows) {
-    const steps = mean(row.steps);
-    const ratio = base ? steps / mean(base.steps) : NaN;
-    const regret = `${mean(row.regret).toFixed(4)} ± ${stderr(row.regret).toFixed(4)}`;
-    console.log(`| ${pad(name, W)} | ${lpad(steps.toFixed(0), 7)} | ${lpad(ratio.toFixed(3), 7)} | ${lpad(regret, 20)} | ${lpad(row.seconds.toFixed(1), 8)} |`);
-    const s = summary.get(name) ?? { stepsRatio: [], regret: [] };
-    s.stepsRatio.push(ratio);
-    s.regret.push(...row.regret);
-    summary.set(name, s);
-  }
+  seconds.set(policy.name, (performance.now() - started) / 1000);
+  runs.set(policy.name, list);
 }
 
-if (data.tasks.length > 1 && summary.has('no stopping')) {
-  const none = summary.get('no stopping')!.regret;
-  const noneRegret = mean(none);
-  console.log(`\n## all tasks (mean of epoch ratios; regret over all task × seed pairs; Δ paired by task × seed, 95% interval)\n`);
-  console.log(`| ${pad('policy', W)} | ${lpad('vs none', 7)} | ${lpad('regret', 7)} | ${lpad('Δ regret vs none', 20)} |`);
-  console.log(`|${'-'.repeat(W + 2)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(22)}|`);
-  for (const [name, s] of summary) {
-    const d = pairedDifference(s.regret, none);
-    const delta = `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} ± ${d.halfWidth.toFixed(4)}`;
-    console.log(`| ${pad(name, W)} | ${lpad(mean(s.stepsRatio).toFixed(3), 7)} | ${lpad(mean(s.regret).toFixed(4), 7)} | ${lpad(delta, 20)} |`);
-  }
-  // "Within 5%" read two ways: regret at most 1.05 × the no-stopping regret (strict: it needs the test set to
-  // resolve differences far below the baseline regret), and the extra regret at most 5% of the mean best test accuracy.
-  const bestTest = mean(
-    data.tasks.flatMap((task) =>
-      Array.from({ length: numSeeds }, (_, seed) => Math.max(...sampleOrder(task, seed, numConfigs).map((i) => task.curves[i]!.test[maxSteps - 1]!))),
-    ),
-  );
-  for (const name of ['sha', ...[...summary.keys()].filter((name) => name.startsWith('lce'))]) {
-    const s = summary.get(name);
-    if (!s) continue;
-    const r = mean(s.regret);
-    const ratio = mean(s.stepsRatio);
-    const d = pairedDifference(s.regret, none);
-    console.log(
-      `target ${name}: epochs ≤ 1/3 of none: ${ratio <= 1 / 3 ? 'yes' : 'NO'} (${ratio.toFixed(3)}); ` +
-        `regret ≤ 1.05 × none: ${r <= noneRegret * 1.05 ? 'yes' : 'NO'} (${r.toFixed(4)} vs ${noneRegret.toFixed(4)}, Δ ${d.mean.toFixed(4)} ± ${d.halfWidth.toFixed(4)}); ` +
-        `extra regret ≤ 5% of best accuracy ${bestTest.toFixed(3)}: ${d.mean <= 0.05 * bestTest ? 'yes' : 'NO'} (${((100 * d.mean) / bestTest).toFixed(2)}%)`,
-    );
-  }
+const taskNames = data.tasks.map((t) => t.name);
+for (const task of data.tasks) {
+  console.log(`\n## ${task.name}: regret vs steps consumed (${numSeeds} seeds)\n`);
+  planeTable(runs, [task.name]);
+  checkTable(runs, [task.name]);
 }
+if (data.tasks.length > 1) {
+  console.log(`\n## all tasks pooled: regret over the ${data.tasks.length} × ${numSeeds} task × seed pairs\n`);
+  planeTable(runs, taskNames);
+  checkTable(runs, taskNames);
+}
+
+if (selectionConfigs > 0 && runs.get('no stopping')?.every((r) => r.result.selection)) {
+  // The measure of the first benchmark: same 100 configurations for every policy, regret against the best of them.
+  console.log(`\n## selection regret only (not the HPO regret): the first ${selectionConfigs} configurations of each order, every task × seed pair;`);
+  console.log(`## regret = best final test among those ${selectionConfigs} − FINAL test accuracy of the chosen one (as if trained to the end)\n`);
+  const none = runs.get('no stopping')!;
+  const rows: string[][] = [];
+  for (const [name, all] of runs) {
+    if (!all.every((r) => r.result.selection)) continue;
+    const steps = taskNames.map((t) => mean(all.filter((r) => r.task === t).map((r) => r.result.selection!.steps)) / mean(none.filter((r) => r.task === t).map((r) => r.result.selection!.steps)));
+    const regrets = all.map((r) => r.result.selection!.regret);
+    const d = regrets.map((x, i) => x - none[i]!.result.selection!.regret);
+    rows.push([name, mean(steps).toFixed(3), `${f4(mean(regrets))} ± ${f4(stderr(regrets))}`, `${signed(mean(d))} ± ${f4(1.96 * stderr(d))}`]);
+  }
+  table(['policy', 'epochs vs none', 'regret (mean ± s.e.)', 'Δ vs none (paired, 95%)'], rows);
+}
+
+console.log(`\nreplay time, s: ${[...seconds].map(([name, s]) => `${name} ${s.toFixed(1)}`).join(', ')}`);
 
 if (!values['no-fit-speed']) {
-  // Time of one Bayesian fit (least squares + 200 warm-up + 1000 posterior samples) on real recorded curves.
+  // Time of one Bayesian fit (least squares + adaptation + posterior draws) on real recorded curves.
   const families: CurveModelName[] = ['mmf4', 'pow3', 'exp4', 'janoschek4', 'weibull4', 'ilog2', 'hill3', 'logpow3', 'vapor3', 'lin2'];
   const curves = data.tasks.flatMap((t) => t.curves.slice(0, 10).map((c) => c.validation));
   console.log(`\n## Bayesian curve fit time per fit, ms of CPU (median, 90th percentile) and wall median, over ${curves.length} recorded curves\n`);
   const sizes = [10, 25, 50];
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const lpad = (s: string, n: number) => s.padStart(n);
   console.log(`| ${pad('model', 10)} | ${sizes.map((n) => lpad(`n=${n} cpu`, 12) + ' | ' + lpad(`cpu p90`, 9) + ' | ' + lpad('wall', 6)).join(' | ')} |`);
   console.log(`|${'-'.repeat(12)}|${sizes.map(() => `${'-'.repeat(14)}|${'-'.repeat(11)}|${'-'.repeat(8)}`).join('|')}|`);
   for (const name of families) {

@@ -1,22 +1,23 @@
-// Records real learning curves once: random MLP configurations trained on small seeded data sets, with the
-// validation and test accuracy after every epoch. Deterministic: `node dist/bench/stoppers/record.js` regenerates
-// bench/stoppers/curves.json byte for byte. Options: --configs N (per task, default 250), --epochs N (default 50),
-// --tasks a,b (record only these), --out FILE.
+// Records real learning curves once: random MLP configurations trained on small seeded data sets, with the number
+// of correct validation and test predictions after every epoch. Deterministic: `node dist/bench/stoppers/record.js`
+// regenerates bench/stoppers/curves.json byte for byte. Options: --configs N (per task, default 1000), --epochs N
+// (default 50), --tasks a,b (record only these), --out FILE.
+// Each task has its own random stream (seeded from --seed and the task's position), so its data set and its first
+// configurations do not depend on --configs or on the other tasks.
 // Each task trains on 900 points and reports accuracy on 600 validation points (what the stopper and the search
-// see) and on 1,500 held-out test points (only for the regret: one test point is 0.07% of accuracy, so the regret
-// is not decided by a single sample).
+// see) and on 1,500 held-out test points (only for the regret: one test point is 0.07% of accuracy).
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { makeDigits, makeSpirals, subset, trainValidationSplit, type Dataset } from '../../client/learn/datasets.js';
 import { Mlp } from '../../client/learn/mlp.js';
 import { SeededRandom } from '../../client/learn/random.js';
-import { CURVES_URL, type RecordedCurves, type RecordedTask } from './curves.js';
+import { CURVES_FORMAT, CURVES_URL, type StoredCurves, type StoredTask } from './curves.js';
 import { sampleConfig } from './space.js';
 
 const { values } = parseArgs({
   options: {
-    configs: { type: 'string', default: '250' },
+    configs: { type: 'string', default: '1000' },
     epochs: { type: 'string', default: '50' },
     seed: { type: 'string', default: '2024' },
     out: { type: 'string' },
@@ -32,21 +33,28 @@ const tasks: { name: string; generator: string; size: number; make: (seed: numbe
   { name: 'digits', generator: 'makeDigits', size: 3000, make: (s) => makeDigits({ size: 3000, seed: s }) },
 ];
 
-const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : 0);
-
-const recorded: RecordedCurves = { format: 'deephyper-ts/stopper-curves@1', seed, maxSteps: epochs, tasks: [] };
-const rng = new SeededRandom(seed);
+const recorded: StoredCurves = { format: CURVES_FORMAT, seed, maxSteps: epochs, tasks: [] };
+const master = new SeededRandom(seed);
+const taskSeeds = tasks.map(() => master.int(1 << 30));
 const only = values.tasks?.split(',');
-for (const task of tasks) {
-  const dataSeed = rng.int(1 << 30);
-  // --tasks (for the reproducibility test): later tasks' curves then differ, as with another --configs.
+for (const [position, task] of tasks.entries()) {
   if (only && !only.includes(task.name)) continue;
+  const taskSeed = taskSeeds[position]!;
+  const rng = new SeededRandom(taskSeed);
+  const dataSeed = rng.int(1 << 30);
   // 900 train, 600 validation (what the stopper sees), 1,500 test (only for the regret).
   const split = trainValidationSplit(task.make(dataSeed), { validationFraction: 0.7, seed: dataSeed });
-  const numValidation = 600;
-  const validation = subset(split.validation, Array.from({ length: numValidation }, (_, i) => i));
-  const test = subset(split.validation, Array.from({ length: split.validation.size - numValidation }, (_, i) => numValidation + i));
-  const out: RecordedTask = { name: task.name, dataset: { generator: task.generator, size: task.size, seed: dataSeed }, curves: [] };
+  const validationSize = 600;
+  const validation = subset(split.validation, Array.from({ length: validationSize }, (_, i) => i));
+  const test = subset(split.validation, Array.from({ length: split.validation.size - validationSize }, (_, i) => validationSize + i));
+  const out: StoredTask = {
+    name: task.name,
+    seed: taskSeed,
+    dataset: { generator: task.generator, size: task.size, seed: dataSeed },
+    validationSize,
+    testSize: test.size,
+    curves: [],
+  };
   const started = performance.now();
   for (let c = 0; c < numConfigs; c++) {
     const config = sampleConfig(rng);
@@ -54,10 +62,12 @@ for (const task of tasks) {
     const v: number[] = [];
     const t: number[] = [];
     for (let e = 0; e < epochs; e++) {
-      v.push(round(model.trainEpoch().validation.score));
-      t.push(round(model.evaluate(test).score));
+      // A diverged model scores NaN: count it as no correct prediction.
+      v.push(Math.round((model.trainEpoch().validation.score || 0) * validationSize));
+      t.push(Math.round((model.evaluate(test).score || 0) * test.size));
     }
     out.curves.push({ config, validation: v, test: t });
+    if ((c + 1) % 50 === 0) console.error(`${task.name}: ${c + 1}/${numConfigs} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(`${task.name}: ${numConfigs} configurations × ${epochs} epochs in ${seconds.toFixed(1)} s`);
