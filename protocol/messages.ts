@@ -282,11 +282,12 @@ export interface ActorReady {
   directAddress?: string;
 }
 /** Head -> caller: where an actor takes direct calls, for the incarnation `incarnation` (its restart count). The
- *  caller may connect there and send `callActor`/`cancel`; answers come back as `taskDone` on that connection. */
+ *  caller may connect there and send `callActor`/`cancel`; answers come back as `taskDone` on that connection.
+ *  Without `address`: that incarnation is gone; calls in flight on it go back to the head (with `lostFrom`). */
 export interface ActorLocation {
   type: 'actorLocation';
   actorId: string;
-  address: string;
+  address?: string;
   incarnation: number;
 }
 /** Backpressure: the head's task queue is full; the submitter keeps new submissions to itself until `paused: false`,

@@ -235,7 +235,7 @@ const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {
   },
   actorLocation(m, t) {
     str(m, t, 'actorId');
-    str(m, t, 'address');
+    optStr(m, t, 'address');
     int(m, t, 'incarnation');
   },
   exitIfIdle() {},

@@ -392,8 +392,13 @@ export class CoreClient {
   /** The head told us where an actor takes direct calls: connect there (once per incarnation). */
   private onActorLocation(m: MessageOf<'actorLocation'>): void {
     const known = this.directRoutes.get(m.actorId);
+    if (m.address === undefined) {
+      // That incarnation is gone: whatever was sent to it goes back to the head.
+      if (known && known.incarnation <= m.incarnation) this.directLost(m.actorId, known, true);
+      return;
+    }
     if (known && known.incarnation >= m.incarnation) return;
-    known?.conn?.close(1000, 'actor restarted');
+    if (known) this.directLost(m.actorId, known, true);
     const route: DirectRoute = { incarnation: m.incarnation, inflight: new Map() };
     this.directRoutes.set(m.actorId, route);
     dial(m.address, { role: this.options.role, token: this.options.token, pid: process.pid, hostname: hostname() }, { connectTimeoutMs: 5000 }).then(
@@ -418,9 +423,12 @@ export class CoreClient {
   }
 
   /** The direct connection closed: unanswered calls go to the head, which knows whether the actor lives on. */
-  private directLost(actorId: string, route: DirectRoute): void {
+  private directLost(actorId: string, route: DirectRoute, close = false): void {
     if (this.directRoutes.get(actorId) === route) this.directRoutes.delete(actorId);
+    const conn = route.conn;
     route.conn = undefined;
+    // Its close event finds the route empty; a late answer on it is dropped.
+    if (close) conn?.terminate('actor incarnation gone');
     const lost = [...route.inflight.values()];
     route.inflight.clear();
     for (const m of lost) {

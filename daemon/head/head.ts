@@ -173,9 +173,9 @@ interface ActorRecord {
   /** Calls waiting for the actor to be alive, in submission order. */
   queue: CallRecord[];
   inflight: Map<string, CallRecord>;
-  /** Where the current incarnation takes direct calls, and the callers already told (Ray's direct actor calls). */
+  /** Where the current incarnation takes direct calls, and the callers told so (peer id -> the actor id it uses). */
   directAddress?: string;
-  locationTold: Set<string>;
+  locationTold: Map<string, string>;
 }
 
 type Queued = { demand: Demand; task?: TaskRecord; actor?: ActorRecord };
@@ -976,7 +976,7 @@ export class Head {
       restarts: 0,
       queue: [],
       inflight: new Map(),
-      locationTold: new Set(),
+      locationTold: new Map(),
     };
     this.actors.set(actor.actorId, actor);
     this.queue.push({ demand: actor.demand, actor });
@@ -1041,7 +1041,7 @@ export class Head {
     if (a.state === 'ALIVE') {
       this.sendCall(a, call);
       if (a.directAddress && !a.locationTold.has(peer.id)) {
-        a.locationTold.add(peer.id);
+        a.locationTold.set(peer.id, m.actorId);
         // Under the id this caller uses (a getIfExists alias, maybe): later calls can go straight to the process.
         peer.conn.send({ type: 'actorLocation', actorId: m.actorId, address: a.directAddress, incarnation: a.restarts });
       }
@@ -1098,7 +1098,7 @@ export class Head {
     if (a.nodeId) this.scheduler.release(a.nodeId, a.opts.resources, a.gpuIds);
     a.gpuIds = [];
     a.workerId = undefined;
-    a.directAddress = undefined;
+    this.directGone(a);
     const canRestart = a.opts.maxRestarts === -1 || a.restarts < a.opts.maxRestarts;
     const inflight = [...a.inflight.values()];
     a.inflight.clear();
@@ -1134,6 +1134,19 @@ export class Head {
     this.schedulePump();
   }
 
+  /**
+   * The incarnation's process is gone (or cut off with its node): callers connected to it straight are told, so that
+   * calls in flight there come back to the head even when no socket error will ever tell them (a partition).
+   */
+  private directGone(a: ActorRecord): void {
+    if (!a.directAddress) return;
+    a.directAddress = undefined;
+    for (const [peerId, actorId] of a.locationTold) {
+      this.peers.get(peerId)?.conn.send({ type: 'actorLocation', actorId, incarnation: a.restarts });
+    }
+    a.locationTold.clear();
+  }
+
   private actorDead(a: ActorRecord, cause: WireError): void {
     if (a.state === 'DEAD') return;
     const wasPlaced = a.workerId !== undefined;
@@ -1141,7 +1154,7 @@ export class Head {
     a.state = 'DEAD';
     a.deathCause = cause;
     a.gpuIds = [];
-    a.directAddress = undefined;
+    this.directGone(a);
     this.queue.remove((q) => q.actor === a);
     for (const c of [...a.queue, ...a.inflight.values()]) {
       this.calls.delete(c.taskId);

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import {
   ActorDiedError,
   ActorUnavailableError,
+  NodeAffinitySchedulingStrategy,
   TaskCancelledError,
   cancel,
   clusterStatus,
@@ -17,7 +18,7 @@ import { PROTOCOL_VERSION, decodeFrame, dial, encodeFrames } from '../../protoco
 import { FIXTURES, withCluster } from '../helpers/cluster.js';
 import type * as Fx from './fixtures/tasks.js';
 
-const cluster = await withCluster(t, { agents: [{ numCpus: 4 }] });
+const cluster = await withCluster(t, { agents: [{ numCpus: 4 }], nodeTimeoutMs: 1500 });
 const Counter = remote<typeof Fx.Counter>(FIXTURES, 'Counter');
 
 /** Calls the head has seen finish (direct calls never reach it). */
@@ -119,4 +120,28 @@ t.test('the direct endpoint refuses a wrong token and bad frames, and keeps serv
   agent.send(encodeFrames([{ type: 'hello', version: PROTOCOL_VERSION, role: 'agent', token: cluster.token, pid: 1, hostname: 'x' }], 1 << 20)[0]!);
   t.ok((await agentClosed) >= 4000, 'an agent may not send calls here');
   t.equal(await get(c.increment.remote(1)), 1, 'the actor still serves its callers');
+});
+
+t.test('a node cut off with its actor: calls in flight on the direct connection come back through the head', async (t) => {
+  // Frozen, the node's processes keep their sockets open: only the head's verdict on the node can free the caller.
+  const victim = await cluster.addAgent({ numCpus: 1 });
+  const softly = new NodeAffinitySchedulingStrategy(victim.nodeId, true);
+  const c = Counter.options({ maxRestarts: 1, maxTaskRetries: 1, schedulingStrategy: softly }).remote(40);
+  await untilDirect(c);
+  const workerPid = await get(c.pid.remote());
+  t.teardown(() => {
+    for (const pid of [victim.pid, workerPid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  const inflight = c.slow.remote(1000);
+  await new Promise((r) => setTimeout(r, 100));
+  process.kill(workerPid, 'SIGSTOP');
+  process.kill(victim.pid, 'SIGSTOP');
+  t.equal(await get(inflight, { timeoutMs: 15_000 }), 40, 'retried on the actor restarted elsewhere');
+  t.not(await get(c.pid.remote()), workerPid);
 });
