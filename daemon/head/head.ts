@@ -613,10 +613,37 @@ export class Head {
       let starting = node.startingByEnv.get(envKey) ?? 0;
       while (starting < waiting && node.starting < 32) {
         const task = node.waiting.find((t) => t.envKey === envKey)!;
+        this.makeRoomForWorker(node, envKey);
         this.startWorker(node, undefined, task.opts.env);
         starting++;
       }
     }
+  }
+
+  /**
+   * Ray's soft limit on a node's task workers, its CPU count: a worker about to start for one env first sends away
+   * the longest-idle worker of another runtime env, so that work in many envs does not pile up idle processes.
+   */
+  private makeRoomForWorker(node: NodeState, envKey: string): void {
+    const limit = Math.max(1, Math.floor(node.total.CPU ?? 1));
+    let taskWorkers = 0;
+    for (const id of node.workers) {
+      const w = this.workers.get(id);
+      if (w && !w.actorId && w.state !== 'exiting' && w.state !== 'dead') taskWorkers++;
+    }
+    if (taskWorkers < limit) return;
+    let oldest: WorkerState | undefined;
+    for (const [key, ids] of node.idle) {
+      // The plain pool is the node's warm pool (kept by the idle reaper too): only env-scoped workers make room.
+      const w = key === envKey || key === '' ? undefined : this.workers.get(ids[0]!);
+      if (w && (!oldest || (w.idleSince ?? 0) < (oldest.idleSince ?? 0))) oldest = w;
+    }
+    if (!oldest?.peer) return;
+    const ids = node.idle.get(oldest.envKey)!;
+    ids.shift();
+    if (ids.length === 0) node.idle.delete(oldest.envKey);
+    oldest.state = 'exiting';
+    oldest.peer.conn.send({ type: 'exitIfIdle' });
   }
 
   /** Replaces the node's waiting list (rare paths: cancel, owner gone, node death) and recounts it per env. */

@@ -86,3 +86,26 @@ t.test("a job's env vars reach a task on a second node", async (t) => {
   t.same(seen.map((s) => s.value), ['from-job', 'from-job']);
   t.ok(seen.every((s) => s.nodeId === cluster.agents[1]!.nodeId), 'the tasks ran on the second node');
 });
+
+t.test("a node's task workers stay near its CPU count: a worker for a new env sends an idle one of another env away", async (t) => {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // A node of its own, so that idle workers left by other tests are not the ones sent away.
+  await cluster.addAgent({ numCpus: 1, resources: { softLimit: 1 } });
+  const pids: number[] = [];
+  for (const value of ['e1', 'e2', 'e3', 'e4']) {
+    const seen: Seen = await get(envVar.options({ resources: { softLimit: 1 }, runtimeEnv: { env: { SOFT_LIMIT: value } } }).remote('SOFT_LIMIT'));
+    t.equal(seen.value, value);
+    pids.push(seen.pid);
+  }
+  const end = Date.now() + 10_000;
+  while (pids.slice(0, 3).some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  t.same(pids.slice(0, 3).map(alive), [false, false, false], 'the idle workers of the earlier envs exited (the idle timeout is 60 s)');
+  t.ok(alive(pids[3]!), 'the newest one stays');
+});
