@@ -1,7 +1,7 @@
 // Acquisition optimizers: a candidate sweep drawn from the prior (duplicates filtered) and a mixed-variable genetic
-// algorithm seeded with the best candidates (DeepHyper's "mixedga": SBX + polynomial mutation on numeric variables,
-// uniform crossover + random reset on choices, repair onto the space, elitist survival, stop after 30 generations
-// without progress). Works on encoded row-major typed arrays.
+// algorithm seeded with the best candidates (DeepHyper's "mixedga", i.e. pymoo's MixedVariableGA: random parent pairs,
+// SBX + polynomial mutation on numeric variables, uniform crossover + random reset on choices, repair onto the space,
+// elitist survival, stop after 30 generations without progress). Works on encoded row-major typed arrays.
 import type { EncodedColumn, HpProblem } from './problem.js';
 import { Rng } from './rng.js';
 
@@ -121,6 +121,62 @@ export const GA_DEFAULTS: GaOptions = { popSize: 100, maxGenerations: 1000, ftol
 
 const SBX_ETA = 15;
 const PM_ETA = 20;
+/** pymoo's Crossover(prob=0.9): a mating skips crossover (its children copy the parents) with probability 0.1. */
+const CROSSOVER_PROB = 0.9;
+
+/**
+ * Parent pairs as pymoo's RandomSelection draws them: consecutive entries of random permutations of the population,
+ * so that in one generation every individual is a parent about equally often.
+ */
+export class ParentPairs {
+  private perm = new Int32Array(0);
+  private pos = 0;
+
+  constructor(private readonly rng: Rng) {}
+
+  /** Next pair of distinct indices in [0, size) (size >= 2). */
+  next(size: number): [number, number] {
+    const a = this.draw(size);
+    let b = this.draw(size);
+    // Only possible across two permutations: pymoo would then mate an individual with itself, which yields copies.
+    while (b === a) b = this.draw(size);
+    return [a, b];
+  }
+
+  private draw(size: number): number {
+    if (this.perm.length !== size || this.pos >= size) {
+      if (this.perm.length !== size) this.perm = new Int32Array(size);
+      for (let i = 0; i < size; i++) this.perm[i] = i;
+      this.rng.shuffle(this.perm);
+      this.pos = 0;
+    }
+    return this.perm[this.pos++]!;
+  }
+}
+
+/**
+ * pymoo's RobustTermination(SingleObjectiveSpaceTermination(ftol), period): stop once the best value has stayed
+ * within ftol of a reference for `period` generations in a row. The reference moves only on an improvement larger
+ * than ftol, so many tiny improvements add up instead of each counting as a stall.
+ */
+export class StallTermination {
+  private reference: number;
+  private stalled = 0;
+
+  constructor(initialBest: number, private readonly ftol: number, private readonly period: number) {
+    this.reference = initialBest;
+  }
+
+  /** Records the best value after one generation; true when the GA should stop. */
+  update(best: number): boolean {
+    if (this.reference - best <= this.ftol) this.stalled++;
+    else {
+      this.stalled = 0;
+      this.reference = best;
+    }
+    return this.stalled >= this.period;
+  }
+}
 
 /**
  * Minimizes `evaluate` over the encoded space with a mixed-variable GA started from `initRows` (m rows with values
@@ -160,21 +216,19 @@ export function mixedGa(
   const merged = new Float64Array(2 * popSize * d);
   const mergedFit = new Float64Array(2 * popSize);
   const active = new Uint8Array(d);
-  let best = fit[0]!;
-  let stall = 0;
+  const termination = new StallTermination(fit[0]!, options.ftol, options.period);
   let gen = 0;
   for (gen = 1; gen <= options.maxGenerations; gen++) {
     const known = new RowSet(d, 2 * popSize);
     for (let k = 0; k < size; k++) known.add(pop, k * d);
     let nOff = 0;
+    const parents = new ParentPairs(rng);
     for (let attempt = 0; nOff < popSize && attempt < 3 * popSize; attempt += 2) {
-      const a = rng.int(size);
-      let b = rng.int(size - 1);
-      if (b >= a) b++;
+      const [a, b] = parents.next(size);
       const o1 = nOff * d;
       const useSecond = nOff + 1 < popSize;
       const o2 = useSecond ? (nOff + 1) * d : -1;
-      crossover(cols, pop, a * d, b * d, offspring, o1, o2, d, rng);
+      crossoverPair(cols, pop, a * d, b * d, offspring, o1, o2, d, rng);
       for (const o of useSecond ? [o1, o2] : [o1]) {
         mutate(cols, offspring, o, d, rng, pNumeric, pChoice);
         problem.canonicalize(offspring, o, active);
@@ -205,21 +259,26 @@ export function mixedGa(
     }
     pop = next;
     fit = nextFit;
-    if (best - fit[0]! < options.ftol) stall++;
-    else stall = 0;
-    best = Math.min(best, fit[0]!);
-    if (stall >= options.period) break;
+    if (termination.update(fit[0]!)) break;
   }
   return { rows: pop, values: fit, size, generations: Math.min(gen, options.maxGenerations) };
 }
 
-function crossover(cols: readonly EncodedColumn[], pop: Float64Array, pa: number, pb: number, out: Float64Array, o1: number, o2: number, d: number, rng: Rng): void {
+/**
+ * Writes the two children of parents at `pa` and `pb` to `out` at o1 and o2 (o2 < 0: one child). As pymoo's
+ * MixedVariableMating, each variable type is a separate crossover that happens with probability 0.9 per mating (reals
+ * and integers: one draw each; every categorical its own draw); SBX then touches each numeric variable with
+ * probability 0.5, and uniform crossover swaps a categorical with probability 0.5.
+ */
+export function crossoverPair(cols: readonly EncodedColumn[], pop: Float64Array, pa: number, pb: number, out: Float64Array, o1: number, o2: number, d: number, rng: Rng): void {
+  const crossReal = rng.random() < CROSSOVER_PROB;
+  const crossInt = rng.random() < CROSSOVER_PROB;
   for (let j = 0; j < d; j++) {
     const c = cols[j]!;
     let y1 = pop[pa + j]!;
     let y2 = pop[pb + j]!;
     if (c.kind === 'real' || c.kind === 'int') {
-      if (rng.random() < 0.5 && Math.abs(y1 - y2) > 1e-14) {
+      if ((c.kind === 'real' ? crossReal : crossInt) && rng.random() < 0.5 && Math.abs(y1 - y2) > 1e-14) {
         const [c1, c2] = sbx(Math.min(y1, y2), Math.max(y1, y2), c.low, c.high, rng);
         y1 = c1;
         y2 = c2;
@@ -230,7 +289,7 @@ function crossover(cols: readonly EncodedColumn[], pop: Float64Array, pa: number
         }
       }
     } else if (c.kind === 'choice') {
-      if (rng.random() < 0.5) {
+      if (rng.random() < CROSSOVER_PROB && rng.random() < 0.5) {
         const t = y1;
         y1 = y2;
         y2 = t;
