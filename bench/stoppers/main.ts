@@ -6,7 +6,7 @@
 // of the Bayesian curve fit.
 // Options: --seeds N (20), --budget-configs N (100), --budgets 1/10,1/3,1 (fractions of B), --workers N (runs in
 // flight, 1), --selection-configs N (100; 0 skips that table), --policies a,b (first words of the policy names; no
-// stopping is always included), --lce-options '{…};{…}' (extra LCE rows), --curves FILE, --no-fit-speed.
+// stopping is always included), --lce-options '{…};{…}' (extra LCE rows, named "lce+ …"), --curves FILE, --no-fit-speed.
 
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -73,7 +73,8 @@ const policies: { name: string; make: (seed: number) => Stopper }[] = [
 ];
 for (const text of values['lce-options']?.split(';') ?? []) {
   const extra = JSON.parse(text) as Partial<LCModelOptions>;
-  policies.push({ name: `lce ${text}`, make: (seed) => new LCModelStopper({ maxSteps, seed, ...extra }) });
+  // "lce+" so that `--policies lce+` replays the extra rows alone.
+  policies.push({ name: `lce+ ${text}`, make: (seed) => new LCModelStopper({ maxSteps, seed, ...extra }) });
 }
 // No stopping is always replayed: it is the reference of the check.
 const selected = values.policies ? policies.filter((p) => p.name === 'no stopping' || values.policies!.split(',').includes(p.name.split(' ')[0]!)) : policies;
