@@ -69,9 +69,15 @@ const RAW_TYPES: TypedArrayCtor[] = [
 ] as unknown as TypedArrayCtor[];
 const BUFFER_CODE = 255;
 
-/** Freed raw buffers by capacity, reused by the next large put of a size that fits. */
+/**
+ * Freed raw buffers, reused by the next large put of a size that fits: a ref dies only at a full GC, which frees the
+ * puts made since the previous one all at once, so the pool holds several. Eight: more keeps so much memory that fresh
+ * allocations land on cold pages, slower here (bench:micro). Emptied after a second without large puts.
+ */
 const pool: Uint8Array[] = [];
-const POOL_MAX = 4;
+const POOL_MAX = 8;
+const POOL_IDLE_MS = 1000;
+let poolTrim: NodeJS.Timeout | undefined;
 
 function takeBuffer(size: number): Uint8Array {
   for (let i = 0; i < pool.length; i++) {
@@ -90,6 +96,14 @@ export function releaseEncoded(data: Uint8Array): void {
   const whole = new Uint8Array(data.buffer, 0, data.buffer.byteLength);
   if (pool.length >= POOL_MAX) pool.shift();
   pool.push(whole);
+  if (poolTrim) poolTrim.refresh();
+  else {
+    poolTrim = setTimeout(() => {
+      pool.length = 0;
+      poolTrim = undefined;
+    }, POOL_IDLE_MS);
+    poolTrim.unref();
+  }
 }
 
 function rawCode(value: ArrayBufferView): number {
