@@ -941,6 +941,7 @@ export class Head {
   /** Everything the closed connection owned: non-detached actors die, queued work is dropped. */
   private ownerGone(ownerId: string): void {
     for (const a of this.actors.values()) {
+      a.locationTold.delete(ownerId);
       if (a.ownerId === ownerId && !a.opts.detached && a.state !== 'DEAD') {
         this.killActor(a, new ActorDiedError(`actor ${a.cls.name} (${a.actorId}) died because its owner ${ownerId} exited`).toWire());
       }
