@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { get, remote } from '../../client/index.js';
-import { FIXTURES, withCluster } from '../helpers/cluster.js';
+import { FIXTURES, isAlive as alive, withCluster } from '../helpers/cluster.js';
 import type * as Fx from './fixtures/tasks.js';
 
 const IDLE_MS = 600;
@@ -12,14 +12,6 @@ process.env.DHTS_IDLE_WORKER_TIMEOUT_MS = String(IDLE_MS); // read by the head t
 const cluster = await withCluster(t, { agents: [{ numCpus: 1 }] });
 delete process.env.DHTS_IDLE_WORKER_TIMEOUT_MS;
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const envVar = remote<typeof Fx.envVar>(FIXTURES, 'envVar');
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {

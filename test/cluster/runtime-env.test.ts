@@ -12,7 +12,7 @@ import { get, remote } from '../../client/index.js';
 import { mergeEnv, taskOptions } from '../../client/runtime/options.js';
 import { envKeyOf } from '../../daemon/head/head.js';
 import { JobClient } from '../../daemon/jobs/client.js';
-import { FIXTURES, withCluster } from '../helpers/cluster.js';
+import { FIXTURES, isAlive as alive, withCluster } from '../helpers/cluster.js';
 import type * as Fx from './fixtures/tasks.js';
 
 type Seen = { value: string | undefined; pid: number; nodeId: string | undefined };
@@ -88,14 +88,6 @@ t.test("a job's env vars reach a task on a second node", async (t) => {
 });
 
 t.test("a node's task workers stay near its CPU count: a worker for a new env sends an idle one of another env away", async (t) => {
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   // A node of its own, so that idle workers left by other tests are not the ones sent away.
   await cluster.addAgent({ numCpus: 1, resources: { softLimit: 1 } });
   const pids: number[] = [];

@@ -122,7 +122,8 @@ function treeOf(pid: number): number[] {
   return all;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -142,12 +143,12 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
   // Registered first: whatever happens below, processes and the temp dir are cleaned up.
   t.teardown(async () => {
     if (connected) await shutdown();
-    for (const p of processes) if (p.pid && alive(p.pid)) for (const pid of [p.pid, ...treeOf(p.pid)]) seen.add(pid);
+    for (const p of processes) if (p.pid && isAlive(p.pid)) for (const pid of [p.pid, ...treeOf(p.pid)]) seen.add(pid);
     for (const p of [...processes].reverse()) await terminateChild(p, 5000);
     // Workers exit when their agent's IPC channel closes; give them a moment, then insist.
     const deadline = Date.now() + 5000;
-    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const left = [...seen].filter(alive);
+    while ([...seen].some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const left = [...seen].filter(isAlive);
     for (const pid of left) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -191,7 +192,7 @@ export async function withCluster(t: Tap, options: ClusterOptions = {}): Promise
     },
     descendants() {
       const pids: number[] = [];
-      for (const p of processes) if (p.pid && alive(p.pid)) pids.push(p.pid, ...treeOf(p.pid));
+      for (const p of processes) if (p.pid && isAlive(p.pid)) pids.push(p.pid, ...treeOf(p.pid));
       for (const pid of pids) seen.add(pid);
       return pids;
     },
