@@ -68,6 +68,9 @@ export interface TaskResult {
   holder?: string;
   size?: number;
   error?: WireError;
+  /** Refs found in the call's arguments that the process `by` still holds (Ray's borrowers): their owners keep the
+   *  values until `by` sends them `free` for those ids. */
+  borrowed?: { by: string; ids: string[] };
 }
 
 export interface NodeInfo {

@@ -82,6 +82,12 @@ function result(v: unknown, t: string): asserts v is TaskResult {
   optStr(v, t, 'result.holder');
   if (v.error !== undefined) wireError(v.error, t, 'result.error');
   if (!v.ok && v.error === undefined) fail(t, 'result.error', 'present when ok is false');
+  if (v.borrowed !== undefined) {
+    const b = v.borrowed;
+    if (!isObj(b) || typeof b.by !== 'string' || !Array.isArray(b.ids) || b.ids.some((x) => typeof x !== 'string')) {
+      fail(t, 'result.borrowed', '{ by: string, ids: string[] }');
+    }
+  }
 }
 
 const validators: { [K in MessageType]: (m: Obj, t: K) => void } = {

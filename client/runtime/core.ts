@@ -30,7 +30,7 @@ import {
   type WireError,
 } from '../../protocol/index.js';
 import { ObjectRef } from './object-ref.js';
-import { ActorHandleTarget, decodeValue, encodeValue, releaseEncoded, setSerializationHooks } from './serialize.js';
+import { ActorHandleTarget, decodeValue, encodeValue, forgetLastEncoded, releaseEncoded, setSerializationHooks } from './serialize.js';
 
 /** Values up to this size travel inside messages; larger ones stay with their producer. */
 export const INLINE_THRESHOLD_BYTES = 100 * 1024;
@@ -45,8 +45,25 @@ interface OwnedEntry {
   /** How to rebuild it (task results only). */
   spec?: { fn: ExportRef; args: Uint8Array; refArgs?: RefArg[]; opts: TaskOptions };
   lineageRetries: number;
+  /** Serialized where we cannot follow it (inside a put value, a result, a fetched value): kept until shutdown. */
   escaped: boolean;
   liveRefs: number;
+  /** Calls in flight (or kept for lineage) whose arguments hold this ref nested in a value. */
+  pins?: number;
+  /** Processes that reported, with a call's result, that they still hold this ref (Ray's borrowers). */
+  borrowers?: Set<string>;
+  /** For a call: the refs we own nested in its arguments, pinned until it settles for good. */
+  nested?: string[];
+}
+
+/** A ref another process owns, as this process holds it (we are a borrower). */
+interface ForeignRef {
+  ownerId: string;
+  liveRefs: number;
+  /** A call's result told the owner we hold it: it must hear when we no longer do. */
+  reported: boolean;
+  /** We serialized it on: someone else may hold it through us, so we never tell the owner we let go. */
+  forwarded: boolean;
 }
 
 export interface CoreOptions {
@@ -75,6 +92,8 @@ interface DirectRoute {
   inflight: Map<string, MessageOf<'callActor'>>;
 }
 
+type PreparedArgs = { args: Uint8Array; refArgs?: RefArg[] };
+
 /** Held submissions sent per event-loop turn once the head lets go (well under its flow grace of 1000). */
 const HELD_SLICE = 256;
 
@@ -84,6 +103,11 @@ export class CoreClient {
   nodeId: string | undefined;
   private conn!: Connection;
   private readonly owned = new Map<string, OwnedEntry>();
+  private readonly foreign = new Map<string, ForeignRef>();
+  /** While encoding a call's arguments: the owned refs found nested in them (pinned, not escaped). */
+  private nestedCapture: string[] | undefined;
+  /** While decoding a call's arguments (workers): the foreign refs found in them. */
+  private foreignCapture: string[] | undefined;
   /** Large values this process produced for others (task results in a worker). */
   private readonly held = new Map<string, Uint8Array>();
   private seq = 0;
@@ -91,6 +115,7 @@ export class CoreClient {
   private readonly pendingRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly pendingFetches = new Map<number, { resolve: (m: Extract<Message, { type: 'fetched' }>) => void }>();
   private readonly finalizer: FinalizationRegistry<string>;
+  private readonly foreignFinalizer: FinalizationRegistry<string>;
   private freeBatch: Map<string, string[]> | undefined;
   private closedError: Error | undefined;
   private work: WorkHandler | undefined;
@@ -113,6 +138,7 @@ export class CoreClient {
   private constructor(readonly options: CoreOptions) {
     this.namespace = options.namespace;
     this.finalizer = new FinalizationRegistry((id) => this.onRefCollected(id));
+    this.foreignFinalizer = new FinalizationRegistry((id) => this.onForeignCollected(id));
   }
 
   static async connect(options: CoreOptions): Promise<CoreClient> {
@@ -152,7 +178,13 @@ export class CoreClient {
       isActorHandle: (v): v is ActorHandleTarget => v instanceof ActorHandleTarget,
       onRefSerialized: (ref) => {
         const e = this.owned.get(ref.id);
-        if (e) e.escaped = true;
+        if (e) {
+          if (this.nestedCapture) this.nestedCapture.push(ref.id);
+          else e.escaped = true;
+          return;
+        }
+        const f = this.foreign.get(ref.id);
+        if (f) f.forwarded = true;
       },
     });
   }
@@ -219,6 +251,15 @@ export class CoreClient {
         e.liveRefs++;
         this.finalizer.register(ref, id);
       }
+    } else {
+      let f = this.foreign.get(id);
+      if (!f) {
+        f = { ownerId, liveRefs: 0, reported: false, forwarded: false };
+        this.foreign.set(id, f);
+      }
+      f.liveRefs++;
+      this.foreignFinalizer.register(ref, id);
+      this.foreignCapture?.push(id);
     }
     return ref;
   }
@@ -226,12 +267,69 @@ export class CoreClient {
   private onRefCollected(id: string): void {
     const e = this.owned.get(id);
     if (!e) return;
-    if (--e.liveRefs > 0 || e.escaped || e.state === 'pending') return;
+    e.liveRefs--;
+    this.maybeFree(id, e);
+  }
+
+  /** Frees an owned value once nothing can read it: no live ref here, no call holding it, no borrower. */
+  private maybeFree(id: string, e: OwnedEntry): void {
+    if (e.liveRefs > 0 || e.escaped || e.state === 'pending' || (e.pins ?? 0) > 0 || (e.borrowers?.size ?? 0) > 0) return;
     this.owned.delete(id);
+    this.releaseNested(e);
     // A put value that never left this process: its buffer can serve the next large put.
     if (e.data && e.holder === this.connId && !e.spec) releaseEncoded(e.data);
     if (e.holder && e.holder !== this.connId) this.queueFree(e.holder, id);
     this.held.delete(id);
+  }
+
+  /** A call settled for good (or its lineage is gone): the refs nested in its arguments are no longer pinned by it. */
+  private releaseNested(e: OwnedEntry): void {
+    const nested = e.nested;
+    if (!nested) return;
+    e.nested = undefined;
+    for (const id of nested) {
+      const inner = this.owned.get(id);
+      if (!inner) continue;
+      inner.pins = (inner.pins ?? 1) - 1;
+      this.maybeFree(id, inner);
+    }
+  }
+
+  private onForeignCollected(id: string): void {
+    const f = this.foreign.get(id);
+    if (!f || --f.liveRefs > 0) return;
+    this.foreign.delete(id);
+    if (f.reported && !f.forwarded && !this.closedError) this.queueFree(f.ownerId, id);
+  }
+
+  /** Workers: the foreign refs made while `decode` runs (a call's arguments), to report them as borrowed. */
+  captureForeign<T>(decode: () => T): { value: T; refs: string[] } {
+    const outer = this.foreignCapture;
+    const refs: string[] = [];
+    this.foreignCapture = refs;
+    try {
+      return { value: decode(), refs };
+    } finally {
+      this.foreignCapture = outer;
+    }
+  }
+
+  /** Whether some owner waits to hear that we let go of refs it lent us. */
+  get holdsReportedBorrows(): boolean {
+    for (const f of this.foreign.values()) if (f.reported && !f.forwarded) return true;
+    return false;
+  }
+
+  /** Workers: which of these foreign refs we still hold at the end of a call; the owner will hear when we let go. */
+  stillBorrowed(ids: readonly string[]): string[] | undefined {
+    const out: string[] = [];
+    for (const id of new Set(ids)) {
+      const f = this.foreign.get(id);
+      if (!f) continue;
+      f.reported = true;
+      out.push(id);
+    }
+    return out.length ? out : undefined;
   }
 
   private queueFree(holder: string, id: string): void {
@@ -266,23 +364,47 @@ export class CoreClient {
   /**
    * Serializes the arguments. Top-level refs are resolved by the caller first (Ray resolves dependencies before a
    * task is scheduled): owned ones once ready, inline when small; borrowed ones are fetched by the worker from their
-   * owner. Returns a promise only when some owned dependency is still pending.
+   * owner. `ready` is a promise only when some owned dependency is still pending. `nested`: the refs we own found
+   * nested inside the arguments (not top-level), for the call to pin until it settles.
    */
-  prepareArgs(args: readonly unknown[]): { args: Uint8Array; refArgs?: RefArg[] } | Promise<{ args: Uint8Array; refArgs?: RefArg[] }> {
+  prepareArgs(args: readonly unknown[]): { nested: string[]; ready: PreparedArgs | Promise<PreparedArgs> } {
     let refIdx: number[] | undefined;
     for (let i = 0; i < args.length; i++) if (args[i] instanceof ObjectRef) (refIdx ??= []).push(i);
-    if (!refIdx) return { args: encodeValue(args) };
+    const nested: string[] = [];
+    if (!refIdx) return { nested, ready: { args: this.encodeArgs(args, nested) } };
     const plain = args.slice();
     for (const i of refIdx) plain[i] = null;
-    const encoded = encodeValue(plain);
+    const encoded = this.encodeArgs(plain, nested);
     const pending: Promise<void>[] = [];
     for (const i of refIdx) {
       const e = this.owned.get((args[i] as ObjectRef).id);
       if (e && e.state === 'pending' && (args[i] as ObjectRef).ownerId === this.connId) pending.push(this.whenSettled(e));
     }
     const build = () => ({ args: encoded, refArgs: refIdx!.map((i) => this.refArg(i, args[i] as ObjectRef)) });
-    if (pending.length === 0) return build();
-    return Promise.all(pending).then(build);
+    return { nested, ready: pending.length === 0 ? build() : Promise.all(pending).then(build) };
+  }
+
+  /** Encodes a call's arguments, collecting the owned refs nested in them into `nested` instead of pinning them forever. */
+  private encodeArgs(args: readonly unknown[], nested: string[]): Uint8Array {
+    const outer = this.nestedCapture;
+    const before = nested.length;
+    this.nestedCapture = nested;
+    try {
+      return encodeValue(args);
+    } finally {
+      this.nestedCapture = outer;
+      if (nested.length > before) forgetLastEncoded();
+    }
+  }
+
+  /** The call `entry` holds the refs nested in its arguments until it settles for good (releaseNested). */
+  private pinNested(entry: OwnedEntry, nested: readonly string[]): void {
+    if (nested.length === 0) return;
+    for (const id of nested) {
+      const inner = this.owned.get(id);
+      if (inner) inner.pins = (inner.pins ?? 0) + 1;
+    }
+    entry.nested = (entry.nested ?? []).concat(nested);
   }
 
   private refArg(index: number, ref: ObjectRef): RefArg {
@@ -305,7 +427,8 @@ export class CoreClient {
     const entry: OwnedEntry = { state: 'pending', lineageRetries: opts.maxRetries, escaped: false, liveRefs: 0 };
     this.owned.set(taskId, entry);
     const ref = this.makeRef<T>(taskId, this.connId);
-    const prepared = this.prepareArgs(args);
+    const { nested, ready: prepared } = this.prepareArgs(args);
+    this.pinNested(entry, nested);
     const send = (p: { args: Uint8Array; refArgs?: RefArg[] }) => {
       entry.spec = { fn, args: p.args, refArgs: p.refArgs, opts };
       this.sendOrFail(taskId, { type: 'submit', taskId, fn, args: p.args, refArgs: p.refArgs, opts });
@@ -333,7 +456,12 @@ export class CoreClient {
     const reply = this.keepAlive(new Promise<unknown>((resolve, reject) => this.pendingRequests.set(reqId, { resolve, reject })));
     const send = (p: { args: Uint8Array; refArgs?: RefArg[] }) =>
       this.send({ type: 'createActor', actorId, cls, args: p.args, refArgs: p.refArgs, opts, getIfExists, reqId });
-    const prepared = this.prepareArgs(args);
+    const { nested, ready: prepared } = this.prepareArgs(args);
+    // Constructor arguments may live as long as the actor: refs nested in them stay pinned.
+    for (const id of nested) {
+      const inner = this.owned.get(id);
+      if (inner) inner.escaped = true;
+    }
     if (prepared instanceof Promise) {
       const sent = prepared.then(send);
       this.actorChains.set(actorId, sent.catch(() => {}));
@@ -348,9 +476,11 @@ export class CoreClient {
 
   callActor<T>(actorId: string, method: string, args: readonly unknown[]): ObjectRef<T> {
     const taskId = this.nextId();
-    this.owned.set(taskId, { state: 'pending', lineageRetries: 0, escaped: false, liveRefs: 0 });
+    const entry: OwnedEntry = { state: 'pending', lineageRetries: 0, escaped: false, liveRefs: 0 };
+    this.owned.set(taskId, entry);
     const ref = this.makeRef<T>(taskId, this.connId);
-    const prepared = this.prepareArgs(args);
+    const { nested, ready: prepared } = this.prepareArgs(args);
+    this.pinNested(entry, nested);
     const chain = this.actorChains.get(actorId);
     const send = (p: { args: Uint8Array; refArgs?: RefArg[] }) => this.sendCall({ type: 'callActor', taskId, actorId, method, args: p.args, refArgs: p.refArgs });
     if (!chain && !(prepared instanceof Promise)) {
@@ -661,7 +791,12 @@ export class CoreClient {
         return;
       }
       case 'free':
-        for (const id of m.ids) this.held.delete(id);
+        // From an owner: drop what we hold for it. From a borrower: it no longer holds our refs.
+        for (const id of m.ids) {
+          this.held.delete(id);
+          const e = this.owned.get(id);
+          if (e?.borrowers?.delete(m.peer)) this.maybeFree(id, e);
+        }
         return;
       case 'log': {
         if (this.options.logToDriver === false) return;
@@ -677,6 +812,12 @@ export class CoreClient {
   }
 
   private settle(taskId: string, result: TaskResult): void {
+    if (result.borrowed) {
+      for (const id of result.borrowed.ids) {
+        const inner = this.owned.get(id);
+        if (inner) (inner.borrowers ??= new Set()).add(result.borrowed.by);
+      }
+    }
     const e = this.owned.get(taskId);
     if (!e) {
       if (result.holder && result.holder !== this.connId && !this.closedError) this.conn.send({ type: 'free', peer: result.holder, ids: [taskId] });
@@ -696,11 +837,10 @@ export class CoreClient {
     const waiters = e.waiters;
     e.waiters = undefined;
     if (waiters) for (const w of waiters) w();
-    if (e.liveRefs <= 0 && !e.escaped) {
-      // Every ref was dropped before the result came: nothing can read it.
-      this.owned.delete(taskId);
-      if (result.holder && result.holder !== this.connId && !this.closedError) this.queueFree(result.holder, taskId);
-    }
+    // No lineage to replay: the arguments' nested refs are free to go (else they go with this entry).
+    if (!e.spec) this.releaseNested(e);
+    // Every ref may have been dropped before the result came: then nothing can read it.
+    if (!this.closedError) this.maybeFree(taskId, e);
   }
 
   private serveFetch(reqId: number, objectId: string, peer: string): void {
@@ -711,8 +851,8 @@ export class CoreClient {
     if (local) return reply({ ok: true, data: local });
     const e = this.owned.get(objectId);
     if (!e) return reply({ ok: false, error: new ObjectLostError(`object ${objectId} is not known to its owner or holder ${this.connId} (freed or lost)`).toWire() });
-    // Whoever asked may keep it: pin it.
-    e.escaped = true;
+    // Whoever asked holds a ref: a borrower we know of tells us when it lets go; anyone else pins it for good.
+    if (!e.borrowers?.has(peer)) e.escaped = true;
     void this.whenSettled(e).then(() => {
       if (e.state === 'failed') reply({ ok: false, error: e.error });
       else if (e.data) reply({ ok: true, data: e.data });

@@ -125,6 +125,14 @@ export function encodeValue(value: unknown): Uint8Array {
   return valuePackr.pack(value) as Uint8Array;
 }
 
+/**
+ * msgpackr keeps the object graph it last packed (its structured-clone reference map) until the next pack: after a
+ * value holding refs, an empty pack lets those refs be collected, so their owners can free what they point to.
+ */
+export function forgetLastEncoded(): void {
+  valuePackr.pack(null);
+}
+
 export function decodeValue<T = unknown>(data: Uint8Array): T {
   if (data[0] === RAW_MARKER) {
     // Uint8Array's slice copies (Buffer's would return a view): the result owns a fresh, aligned buffer.

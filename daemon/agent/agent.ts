@@ -136,7 +136,8 @@ export class Agent {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, DHTS_NODE_ID: this.nodeId, DHTS_WORKER_ID: workerId };
     if (!env.CUDA_VISIBLE_DEVICES) delete childEnv.CUDA_VISIBLE_DEVICES;
     delete childEnv.DHTS_TOKEN;
-    const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: childEnv });
+    // --expose-gc: an idle worker that still borrows refs collects its garbage, so their owners hear it let go.
+    const child = spawn(process.execPath, ['--expose-gc', main], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: childEnv });
     const base = join(this.logDir, `worker-${workerId}`);
     const out = createWriteStream(`${base}.out`);
     const err = createWriteStream(`${base}.err`);

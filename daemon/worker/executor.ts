@@ -112,14 +112,20 @@ export class Executor {
     }
   }
 
-  private async resolveArgs(args: Uint8Array, refArgs: RefArg[] | undefined): Promise<unknown[]> {
-    const values = decodeValue<unknown[]>(args);
+  /** Decodes a call's arguments; `borrowed` collects the refs found inside them (reported with the result). */
+  private async resolveArgs(args: Uint8Array, refArgs: RefArg[] | undefined, borrowed: string[]): Promise<unknown[]> {
+    const decode = <T>(data: Uint8Array): T => {
+      const { value, refs } = this.core.captureForeign(() => decodeValue<T>(data));
+      borrowed.push(...refs);
+      return value;
+    };
+    const values = decode<unknown[]>(args);
     if (!refArgs) return values;
     await Promise.all(
       refArgs.map(async (r) => {
         if (r.error) throw fromWireError(r.error);
-        if (r.data) values[r.index] = decodeValue(r.data);
-        else values[r.index] = decodeValue(await this.core.resolveBytes(new ObjectRef(r.objectId, r.holder!)));
+        if (r.data) values[r.index] = decode(r.data);
+        else values[r.index] = decode(await this.core.resolveBytes(new ObjectRef(r.objectId, r.holder!)));
       }),
     );
     return values;
@@ -130,6 +136,38 @@ export class Executor {
     if (data.byteLength <= INLINE_THRESHOLD_BYTES) return { ok: true, data };
     this.core.hold(taskId, data);
     return { ok: true, holder: this.core.connId, size: data.byteLength };
+  }
+
+  /** The result, telling the caller which refs from the arguments this process still holds (Ray's borrowing). */
+  private withBorrowed(result: TaskResult, refs: readonly string[]): TaskResult {
+    const ids = refs.length ? this.core.stillBorrowed(refs) : undefined;
+    if (!ids) return result;
+    this.scheduleIdleGc();
+    return { ...result, borrowed: { by: this.core.connId, ids } };
+  }
+
+  private idleGc: NodeJS.Timeout | undefined;
+  private lastGc = 0;
+
+  /**
+   * A ref dies only when V8 collects it, and an idle process may not collect for a long time: once idle, a worker
+   * that still borrows refs runs a full GC (small heap, a few ms; at most once a second), as Ray's workers run
+   * Python's gc when the object store asks, so that owners can free values no one holds any more.
+   */
+  private scheduleIdleGc(): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc || this.idleGc) return;
+    this.idleGc = setTimeout(() => {
+      this.idleGc = undefined;
+      if (this.running > 0 || this.controllers.size > 0 || !this.core.holdsReportedBorrows) return;
+      if (Date.now() - this.lastGc < 1000) {
+        this.scheduleIdleGc();
+        return;
+      }
+      this.lastGc = Date.now();
+      gc();
+    }, 200);
+    this.idleGc.unref();
   }
 
   private context(taskId: string, signal: AbortSignal): TaskContext {
@@ -143,12 +181,13 @@ export class Executor {
     this.blockedDepth = 0;
     if (m.gpuIds) process.env.CUDA_VISIBLE_DEVICES = m.gpuIds.join(',');
     let result: TaskResult;
+    const borrowed: string[] = [];
     try {
       const fn = await loadExport(m.fn);
       if (typeof fn !== 'function' || isClass(fn)) {
         throw new TypeError(`export '${m.fn.name}' of ${m.fn.module} is ${isClass(fn) ? 'a class: create it as an actor (remote(..., { kind: "actor" }))' : 'not a function'}`);
       }
-      const args = await this.resolveArgs(m.args, m.refArgs);
+      const args = await this.resolveArgs(m.args, m.refArgs, borrowed);
       const value = await this.ctxStore.run(this.context(m.taskId, controller.signal), () => (fn as Callable)(...args));
       result = this.result(m.taskId, value);
     } catch (error) {
@@ -158,7 +197,7 @@ export class Executor {
       this.currentTaskId = undefined;
       if (m.gpuIds) delete process.env.CUDA_VISIBLE_DEVICES;
     }
-    this.core.send({ type: 'taskDone', taskId: m.taskId, result });
+    this.core.send({ type: 'taskDone', taskId: m.taskId, result: this.withBorrowed(result, borrowed) });
   }
 
   private async startActor(m: Extract<Message, { type: 'startActor' }>): Promise<void> {
@@ -167,7 +206,7 @@ export class Executor {
     try {
       const Cls = await loadExport(m.cls);
       if (typeof Cls !== 'function') throw new TypeError(`export '${m.cls.name}' of ${m.cls.module} is not a class`);
-      const args = await this.resolveArgs(m.args, m.refArgs);
+      const args = await this.resolveArgs(m.args, m.refArgs, []);
       const controller = new AbortController();
       this.actor = await this.ctxStore.run(this.context(m.actorId, controller.signal), () => new (Cls as Constructor)(...args));
       this.core.send({ type: 'actorReady', actorId: m.actorId, ok: true, directAddress: await this.openDirectEndpoint() });
@@ -229,12 +268,13 @@ export class Executor {
     const controller = new AbortController();
     this.controllers.set(m.taskId, controller);
     let result: TaskResult;
+    const borrowed: string[] = [];
     try {
       const actor = this.actor;
       if (!actor) throw new ActorDiedError('actor is not constructed');
       const method = actor[m.method];
       if (typeof method !== 'function') throw new TypeError(`actor has no method '${m.method}'`);
-      const args = await this.resolveArgs(m.args, m.refArgs);
+      const args = await this.resolveArgs(m.args, m.refArgs, borrowed);
       const value = await this.ctxStore.run(this.context(m.taskId, controller.signal), () => (method as Callable).apply(actor, args));
       result = this.result(m.taskId, value);
     } catch (error) {
@@ -246,7 +286,7 @@ export class Executor {
       if (result.ok && result.holder) this.core.unhold(m.taskId);
       return;
     }
-    reply({ type: 'taskDone', taskId: m.taskId, result });
+    reply({ type: 'taskDone', taskId: m.taskId, result: this.withBorrowed(result, borrowed) });
   }
 }
 
