@@ -1090,28 +1090,24 @@ export class Head {
       setTimeout(() => {
         if (a.inflight.get(call.taskId) !== call || a.restarts !== lostFrom || a.state !== 'ALIVE') return;
         a.inflight.delete(call.taskId);
-        if (call.retriesLeft !== 0) {
-          if (call.retriesLeft > 0) call.retriesLeft--;
+        if (this.retryOrFail(call, `actor ${a.cls.name} (${a.actorId}): the connection carrying call ${call.method} broke; it may or may not have run`)) {
           this.sendCall(a, call);
-          return;
         }
-        this.calls.delete(call.taskId);
-        this.deliver(call.ownerId, call.taskId, {
-          ok: false,
-          error: new ActorUnavailableError(`actor ${a.cls.name} (${a.actorId}): the connection carrying call ${call.method} broke; it may or may not have run, and maxTaskRetries allows no retry`).toWire(),
-        });
       }, this.config.nodeTimeoutMs).unref();
       return false;
     }
-    if (call.retriesLeft === 0) {
-      this.deliver(call.ownerId, call.taskId, {
-        ok: false,
-        error: new ActorUnavailableError(`actor ${a.cls.name} (${a.actorId}) restarted: call ${call.method} was lost with its process and maxTaskRetries allows no retry`).toWire(),
-      });
-      return false;
+    return this.retryOrFail(call, `actor ${a.cls.name} (${a.actorId}) restarted: call ${call.method} was lost with its process`);
+  }
+
+  /** A call whose attempt was lost: true when maxTaskRetries allows another (one is used), else it fails as unavailable. */
+  private retryOrFail(call: CallRecord, lost: string): boolean {
+    if (call.retriesLeft !== 0) {
+      if (call.retriesLeft > 0) call.retriesLeft--;
+      return true;
     }
-    if (call.retriesLeft > 0) call.retriesLeft--;
-    return true;
+    this.calls.delete(call.taskId);
+    this.deliver(call.ownerId, call.taskId, { ok: false, error: new ActorUnavailableError(`${lost} and maxTaskRetries allows no retry`).toWire() });
+    return false;
   }
 
   private sendCall(a: ActorRecord, c: CallRecord): void {
@@ -1145,15 +1141,8 @@ export class Head {
     for (const c of inflight) {
       if (c.cancelled) {
         this.calls.delete(c.taskId);
-      } else if (c.retriesLeft !== 0) {
-        if (c.retriesLeft > 0) c.retriesLeft--;
+      } else if (this.retryOrFail(c, `actor ${a.cls.name} (${a.actorId}) is restarting: call ${c.method} was lost with its process (${reason})`)) {
         retried.push(c);
-      } else {
-        this.calls.delete(c.taskId);
-        this.deliver(c.ownerId, c.taskId, {
-          ok: false,
-          error: new ActorUnavailableError(`actor ${a.cls.name} (${a.actorId}) is restarting: call ${c.method} was lost with its process (${reason}) and maxTaskRetries allows no retry`).toWire(),
-        });
       }
     }
     a.queue.unshift(...retried);

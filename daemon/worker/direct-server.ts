@@ -15,12 +15,8 @@ export interface DirectServerOptions {
   onCancel(taskId: string, conn: Connection): void;
 }
 
-export interface DirectServer {
-  address: string;
-  close(): void;
-}
-
-export async function startDirectServer(o: DirectServerOptions): Promise<DirectServer> {
+/** Listens on `host` (any free port); resolves with the address to give callers. It lives as long as the process. */
+export async function startDirectServer(o: DirectServerOptions): Promise<{ address: string }> {
   const wss = new WebSocketServer({ host: o.host, port: 0, maxPayload: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
@@ -47,11 +43,5 @@ export async function startDirectServer(o: DirectServerOptions): Promise<DirectS
   });
   const addr = wss.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    address: `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
-    close: () => {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-    },
-  };
+  return { address: `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}` };
 }

@@ -20,7 +20,7 @@ import { INLINE_THRESHOLD_BYTES, type CoreClient } from '../../client/runtime/co
 import { runtimeContextStorage, type TaskContext } from '../../client/runtime/context.js';
 import { decodeValue, encodeValue } from '../../client/runtime/serialize.js';
 import { ObjectRef } from '../../client/runtime/object-ref.js';
-import { startDirectServer, type DirectServer } from './direct-server.js';
+import { startDirectServer } from './direct-server.js';
 
 type Callable = (...args: unknown[]) => unknown;
 type ActorCall = Omit<Extract<Message, { type: 'runActorTask' }>, 'type'>;
@@ -61,7 +61,6 @@ export class Executor {
   private maxConcurrency = 1;
   private running = 0;
   private readonly callQueue: QueuedCall[] = [];
-  private direct: DirectServer | undefined;
   /** Direct calls cancelled while running: the caller was answered already, so their own answer is dropped. */
   private readonly cancelledDirect = new Set<string>();
   private readonly controllers = new Map<string, AbortController>();
@@ -219,7 +218,7 @@ export class Executor {
   /** Listens for direct calls on the interface the head reaches us on; without it, calls keep coming through the head. */
   private async openDirectEndpoint(): Promise<string | undefined> {
     try {
-      this.direct = await startDirectServer({
+      const endpoint = await startDirectServer({
         host: this.core.localAddress ?? '127.0.0.1',
         token: this.core.options.token,
         heartbeatMs: this.core.heartbeatMs,
@@ -229,7 +228,7 @@ export class Executor {
         },
         onCancel: (taskId, conn) => this.cancelDirect(taskId, conn),
       });
-      return this.direct.address;
+      return endpoint.address;
     } catch (error) {
       process.stderr.write(`dhts worker: no direct-call endpoint (${(error as Error).message}); calls go through the head\n`);
       return undefined;
@@ -238,18 +237,19 @@ export class Executor {
 
   /** Ray's cancel of an actor call: a queued call is dropped, a running one sees its AbortSignal fire. */
   private cancelDirect(taskId: string, conn: Connection): void {
-    const error = toWireError(new TaskCancelledError(`task ${taskId} was cancelled`));
+    const cancelled = new TaskCancelledError(`task ${taskId} was cancelled`);
+    const answer = () => conn.send({ type: 'taskDone', taskId, result: { ok: false, error: toWireError(cancelled) } });
     const i = this.callQueue.findIndex((q) => q.call.taskId === taskId);
     if (i >= 0) {
       this.callQueue.splice(i, 1);
-      conn.send({ type: 'taskDone', taskId, result: { ok: false, error } });
+      answer();
       return;
     }
     const controller = this.controllers.get(taskId);
     if (!controller) return;
     this.cancelledDirect.add(taskId);
-    conn.send({ type: 'taskDone', taskId, result: { ok: false, error } });
-    controller.abort(new TaskCancelledError(`task ${taskId} was cancelled`));
+    answer();
+    controller.abort(cancelled);
   }
 
   private drainCalls(): void {
