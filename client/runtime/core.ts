@@ -30,7 +30,8 @@ import {
   type WireError,
 } from '../../protocol/index.js';
 import { ObjectRef } from './object-ref.js';
-import { ActorHandleTarget, decodeValue, encodeValue, forgetLastEncoded, releaseEncoded, setSerializationHooks } from './serialize.js';
+import { ActorHandleTarget, decodeValue, encodeValue, forgetLastEncoded, isPoolable, poolLow, releaseEncoded, setSerializationHooks } from './serialize.js';
+import { requestCollection } from './collector.js';
 
 /** Values up to this size travel inside messages; larger ones stay with their producer. */
 export const INLINE_THRESHOLD_BYTES = 100 * 1024;
@@ -110,6 +111,8 @@ export class CoreClient {
   private foreignCapture: string[] | undefined;
   /** Large values this process produced for others (task results in a worker). */
   private readonly held = new Map<string, Uint8Array>();
+  /** Bytes of large put values still owned here (what a collection may give back to the put pool). */
+  private largePutBytes = 0;
   private seq = 0;
   private reqSeq = 0;
   private readonly pendingRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -277,7 +280,10 @@ export class CoreClient {
     this.owned.delete(id);
     this.releaseNested(e);
     // A put value that never left this process: its buffer can serve the next large put.
-    if (e.data && e.holder === this.connId && !e.spec) releaseEncoded(e.data);
+    if (e.data && e.holder === this.connId && !e.spec && isPoolable(e.data)) {
+      this.largePutBytes -= e.data.byteLength;
+      releaseEncoded(e.data);
+    }
     if (e.holder && e.holder !== this.connId) this.queueFree(e.holder, id);
     this.held.delete(id);
   }
@@ -356,6 +362,11 @@ export class CoreClient {
     const id = this.nextId();
     const data = encodeValue(value);
     this.owned.set(id, { state: 'ready', data, holder: this.connId, lineageRetries: 0, escaped: false, liveRefs: 0 });
+    if (isPoolable(data)) {
+      // Earlier large puts whose refs were dropped come back to the pool only after a full GC: ask for one early.
+      if (poolLow(data.byteLength)) requestCollection(this.largePutBytes);
+      this.largePutBytes += data.byteLength;
+    }
     return this.makeRef<T>(id, this.connId);
   }
 

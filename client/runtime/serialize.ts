@@ -5,6 +5,7 @@
  */
 import { Packr, addExtension } from 'msgpackr';
 import { ObjectRef } from './object-ref.js';
+import { noteBufferFreed } from './collector.js';
 
 /** Hooks the runtime installs: build refs/handles on decode, note refs that escape on encode. */
 export interface SerializationHooks {
@@ -78,6 +79,12 @@ const pool: Uint8Array[] = [];
 const POOL_MAX = 8;
 const POOL_IDLE_MS = 1000;
 let poolTrim: NodeJS.Timeout | undefined;
+let freshBuffers = 0;
+
+/** How many large values were copied into fresh memory because the pool had no buffer for them (diagnostics). */
+export function freshBufferCount(): number {
+  return freshBuffers;
+}
 
 function takeBuffer(size: number): Uint8Array {
   for (let i = 0; i < pool.length; i++) {
@@ -87,12 +94,29 @@ function takeBuffer(size: number): Uint8Array {
       return b.subarray(0, size);
     }
   }
+  freshBuffers++;
   return new Uint8Array(size);
+}
+
+/** Whether encodeValue made this buffer for a large binary value (one the pool can take back). */
+export function isPoolable(data: Uint8Array): boolean {
+  return data[0] === RAW_MARKER && data.byteOffset === 0 && data.byteLength >= RAW_MIN_BYTES;
+}
+
+/**
+ * Whether the pool has fewer than four buffers that could serve a value of `size` bytes. Four: the values a
+ * collection frees reach the pool a few macrotasks after it is asked for, and puts go on meanwhile.
+ */
+export function poolLow(size: number): boolean {
+  let fits = 0;
+  for (const b of pool) if (b.byteLength >= size && b.byteLength <= size * 1.25) fits++;
+  return fits < 4;
 }
 
 /** Gives a buffer made by encodeValue back for reuse; only when nothing else can still read it. */
 export function releaseEncoded(data: Uint8Array): void {
-  if (data[0] !== RAW_MARKER || data.byteOffset !== 0 || data.byteLength < RAW_MIN_BYTES) return;
+  if (!isPoolable(data)) return;
+  noteBufferFreed();
   const whole = new Uint8Array(data.buffer, 0, data.buffer.byteLength);
   if (pool.length >= POOL_MAX) pool.shift();
   pool.push(whole);
