@@ -17,20 +17,13 @@ import { addressFile, DEFAULT_TEMP_DIR, isProcessAlive, listDaemonRecords, readT
 import { formatStatus } from './status-format.js';
 import { registerLauncherCommands } from '../launcher/cli.js';
 import { registerJobCommands } from '../jobs/cli.js';
+import { nonNegativeNumber } from './flags.js';
 import { registerSearchCommand } from './search.js';
 
 /** IPC message from a daemon child to whoever started it. */
 export type ReadyMessage =
   | { kind: 'ready'; address: string; token: string; tokenFile?: string; nodeId?: string; pid: number }
   | { kind: 'failed'; message: string };
-
-function parseNumber(flag: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a non-negative number, got '${v}'`);
-    return n;
-  };
-}
 
 function parseMemory(v: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(v);
@@ -275,10 +268,10 @@ export function buildProgram(): Command {
     .description('start a head (--head) or join a cluster (--address) on this host')
     .option('--head', 'start the head of a new cluster (also runs an agent unless --num-cpus 0)')
     .option('--address <host:port>', 'head to join')
-    .option('--port <port>', 'head port (0 = any free port)', parseNumber('--port'))
+    .option('--port <port>', 'head port (0 = any free port)', nonNegativeNumber('--port'))
     .option('--bind <host>', 'interface the head listens on', '127.0.0.1')
-    .option('--num-cpus <n>', 'CPUs this node offers (default: detected)', parseNumber('--num-cpus'))
-    .option('--num-gpus <n>', 'GPUs this node offers (default: nvidia-smi)', parseNumber('--num-gpus'))
+    .option('--num-cpus <n>', 'CPUs this node offers (default: detected)', nonNegativeNumber('--num-cpus'))
+    .option('--num-gpus <n>', 'GPUs this node offers (default: nvidia-smi)', nonNegativeNumber('--num-gpus'))
     .option('--memory <bytes>', 'memory this node offers (default: 70% of RAM)', parseMemory)
     .option('--resources <json>', 'custom resources, e.g. \'{"bigmem": 1}\'', parseResources)
     .option('--labels <k=v,...>', 'node labels', parseLabels)
@@ -286,9 +279,9 @@ export function buildProgram(): Command {
     .option('--token-file <path>', 'read the cluster token from this file')
     .option('--temp-dir <dir>', 'where address, token, logs go', DEFAULT_TEMP_DIR)
     .option('--block', 'stay in the foreground')
-    .addOption(new Option('--node-timeout-ms <ms>', 'declare a silent node dead after this long').argParser(parseNumber('--node-timeout-ms')))
-    .addOption(new Option('--idle-worker-timeout-ms <ms>', 'idle task workers exit after this long, but a warm pool of one per CPU (0 = never; default 60000)').argParser(parseNumber('--idle-worker-timeout-ms')))
-    .addOption(new Option('--heartbeat-ms <ms>').argParser(parseNumber('--heartbeat-ms')).hideHelp())
+    .addOption(new Option('--node-timeout-ms <ms>', 'declare a silent node dead after this long').argParser(nonNegativeNumber('--node-timeout-ms')))
+    .addOption(new Option('--idle-worker-timeout-ms <ms>', 'idle task workers exit after this long, but a warm pool of one per CPU (0 = never; default 60000)').argParser(nonNegativeNumber('--idle-worker-timeout-ms')))
+    .addOption(new Option('--heartbeat-ms <ms>').argParser(nonNegativeNumber('--heartbeat-ms')).hideHelp())
     .addOption(new Option('--exit-with-parent').hideHelp())
     .action(async (f: StartFlags, cmd: Command) => {
       try {
@@ -303,7 +296,7 @@ export function buildProgram(): Command {
     .command('stop')
     .description('stop every dhts daemon of this host (graceful, then forced)')
     .option('--temp-dir <dir>', 'temp dir of the daemons', DEFAULT_TEMP_DIR)
-    .option('-g, --grace-period <s>', 'seconds before SIGKILL', parseNumber('--grace-period'), 10)
+    .option('-g, --grace-period <s>', 'seconds before SIGKILL', nonNegativeNumber('--grace-period'), 10)
     .option('-f, --force', 'SIGKILL at once')
     .action(async (o: { tempDir: string; gracePeriod: number; force?: boolean }) => {
       await stopDaemons(o.tempDir, o.gracePeriod, Boolean(o.force));

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { integerAtLeast, positiveNumber } from './flags.js';
 import type { EvaluatorMethod } from '../../client/evaluator/types.js';
 import { commandPlaceholders, shellQuote, parseCommandTemplate } from '../../client/evaluator/template.js';
 import type { ActorHandle } from '../../client/index.js';
@@ -38,17 +39,6 @@ export class SearchCliError extends DhtsError<'SEARCH_CLI_USAGE'> {
   }
 }
 
-const positiveInt = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got "${v}"`);
-  return n;
-};
-const positiveNumber = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`${what} must be a positive number, got "${v}"`);
-  return n;
-};
-
 /** Add `search` and `search list | attach | stop` to the dhts program. */
 export function registerSearchCommand(program: Command, io: SearchCliIo = { stdout: process.stdout, stderr: process.stderr }): Command {
   const search = program
@@ -56,14 +46,11 @@ export function registerSearchCommand(program: Command, io: SearchCliIo = { stdo
     .description('search the hyperparameters of any command: -- python train.py --lr {lr} --units {units}')
     .argument('[command...]', 'the command to evaluate; {name} is replaced by the shell-quoted value of hyperparameter name')
     .option('--space <file>', 'search space file (YAML or JSON: name: [low, high] | [choices] | {low, high, log} | value)')
-    .option('--max-evals <n>', 'number of evaluations', positiveInt('--max-evals'), 100)
-    .option('--workers <n>', 'evaluations running at once', positiveInt('--workers'), 1)
+    .option('--max-evals <n>', 'number of evaluations', integerAtLeast('--max-evals', 1), 100)
+    .option('--workers <n>', 'evaluations running at once', integerAtLeast('--workers', 1), 1)
     .option('--log-dir <dir>', 'where journal.jsonl and results.csv go (default runs/<name>)')
     .option('--name <name>', 'name of the run (default: the space file name)')
-    .option('--seed <n>', 'seed of the search', (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`--seed must be a non-negative integer, got "${v}"`);
-      return Number(v);
-    })
+    .option('--seed <n>', 'seed of the search', integerAtLeast('--seed', 0))
     .option('--resume', 'continue the search journaled in the log directory')
     .option('--timeout <sec>', 'per-evaluation time limit in seconds (SIGTERM, then SIGKILL)', positiveNumber('--timeout'))
     .option('--search-timeout <sec>', 'time limit of the whole search in seconds', positiveNumber('--search-timeout'))
@@ -73,9 +60,9 @@ export function registerSearchCommand(program: Command, io: SearchCliIo = { stdo
     .addOption(new Option('--method <m>', 'where commands run (default serial, or cluster with --address)').choices(['serial', 'thread', 'process', 'cluster']))
     .addOption(new Option('--algorithm <a>', 'search algorithm').choices(['cbo', 'random']).default('cbo'))
     .option('--stopper <name>', 'early discarding: sha | lce | median | constant | idle (needs --max-steps)')
-    .option('--max-steps <m>', 'the largest step a run reports ({"step": s, "objective": v} lines)', positiveInt('--max-steps'))
-    .option('--stop-step <s>', 'constant stopper: the step at which every run stops', positiveInt('--stop-step'))
-    .option('--patience <n>', 'stop the search after n evaluations without improvement', positiveInt('--patience'))
+    .option('--max-steps <m>', 'the largest step a run reports ({"step": s, "objective": v} lines)', integerAtLeast('--max-steps', 1))
+    .option('--stop-step <s>', 'constant stopper: the step at which every run stops', integerAtLeast('--stop-step', 1))
+    .option('--patience <n>', 'stop the search after n evaluations without improvement', integerAtLeast('--patience', 1))
     .option('--warm-start <csv>', 'tell the results of an earlier search (results.csv) before starting')
     .option('--kill-grace <sec>', 'seconds between SIGTERM and SIGKILL', positiveNumber('--kill-grace'), 2)
     .addHelpText(

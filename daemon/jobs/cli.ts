@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { keyValue, nonNegativeNumber } from '../cli/flags.js';
 import { JobClient } from './client.js';
 import { JobError } from './errors.js';
 import type { WireJobInfo } from './proto.js';
@@ -72,22 +73,6 @@ function withConnection(cmd: Command): Command {
     .option('--cluster-config <yaml>', "take the address and token from a launcher config (dhts up)");
 }
 
-function keyValue(flag: string) {
-  return (v: string, previous: Record<string, string> = {}): Record<string, string> => {
-    const i = v.indexOf('=');
-    if (i <= 0) throw new InvalidArgumentError(`${flag} expects KEY=VALUE, got '${v}'`);
-    return { ...previous, [v.slice(0, i)]: v.slice(i + 1) };
-  };
-}
-
-function number(flag: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a non-negative number, got '${v}'`);
-    return n;
-  };
-}
-
 function run(body: () => Promise<number | void>): Promise<void> {
   return runCommand(body, (e) => e instanceof JobError || e instanceof LauncherError);
 }
@@ -127,9 +112,9 @@ export function registerJobCommands(program: Command): void {
     .option('--submission-id <id>')
     .option('--env <KEY=VALUE>', 'environment variable for the entrypoint (repeatable)', keyValue('--env'))
     .option('--metadata <KEY=VALUE>', 'metadata (repeatable)', keyValue('--metadata'))
-    .option('--entrypoint-num-cpus <n>', 'CPUs reserved for the entrypoint', number('--entrypoint-num-cpus'))
-    .option('--entrypoint-num-gpus <n>', 'GPUs reserved for the entrypoint', number('--entrypoint-num-gpus'))
-    .option('--entrypoint-memory <bytes>', 'memory reserved for the entrypoint', number('--entrypoint-memory'))
+    .option('--entrypoint-num-cpus <n>', 'CPUs reserved for the entrypoint', nonNegativeNumber('--entrypoint-num-cpus'))
+    .option('--entrypoint-num-gpus <n>', 'GPUs reserved for the entrypoint', nonNegativeNumber('--entrypoint-num-gpus'))
+    .option('--entrypoint-memory <bytes>', 'memory reserved for the entrypoint', nonNegativeNumber('--entrypoint-memory'))
     .addOption(new Option('--entrypoint-resources <json>', 'custom resources reserved for the entrypoint').argParser((v) => JSON.parse(v) as Record<string, number>))
     .option('--no-wait', 'print the id and return at once')
     .action((entrypoint: string[], o: ConnectionFlags & {
