@@ -1,13 +1,7 @@
-// Seeded random stream (xoshiro128**): small, fast, reproducible across platforms.
-// Every random decision of the search goes through one of these, so a seed fixes the whole search.
+// Seeded random stream of the search (xoshiro128**, client/common/xoshiro.ts).
+import { Xoshiro128, splitmix32 } from '../common/xoshiro.js';
 
-function splitmix32(state: number): [number, number] {
-  state = (state + 0x9e3779b9) | 0;
-  let z = state;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return [state, (z ^ (z >>> 16)) >>> 0];
-}
+// Every random decision of the search goes through one of these, so a seed fixes the whole search.
 
 /** Mixes a seed and any number of integer keys into one 32-bit value (used to derive independent streams). */
 export function mixSeed(seed: number, ...keys: number[]): number {
@@ -19,39 +13,11 @@ export function mixSeed(seed: number, ...keys: number[]): number {
   return h >>> 0;
 }
 
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+export class Rng extends Xoshiro128 {
   private spareNormal: number | null = null;
 
   constructor(seed: number, ...keys: number[]) {
-    let st = mixSeed(seed, ...keys) | 0;
-    const out: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const [ns, v] = splitmix32(st);
-      st = ns;
-      out.push(v | 0);
-    }
-    this.s0 = out[0]!;
-    this.s1 = out[1]!;
-    this.s2 = out[2]!;
-    this.s3 = out[3]!;
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  /** Next 32-bit unsigned integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9);
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result >>> 0;
+    super(mixSeed(seed, ...keys));
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
@@ -106,8 +72,4 @@ export class Rng {
       a[j] = t;
     }
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }

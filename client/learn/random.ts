@@ -1,47 +1,15 @@
-// Seeded pseudo-random stream (xoshiro128**, seeded through splitmix32) so that data sets, weight
+import { Xoshiro128 } from '../common/xoshiro.js';
+
+// Seeded pseudo-random stream (xoshiro128**, client/common/xoshiro.ts) so that data sets, weight
 // initialisation, shuffling and dropout are reproducible bit for bit from one integer seed.
 
-function splitmix32(state: number): [number, number] {
-  const next = (state + 0x9e3779b9) | 0;
-  let z = next;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  z ^= z >>> 16;
-  return [next, z >>> 0];
-}
-
-export class SeededRandom {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+export class SeededRandom extends Xoshiro128 {
   // A plain double plus a flag (not number | null): V8 then stores it unboxed, so drawing normals allocates nothing.
   private spareNormal = 0;
   private hasSpare = false;
 
   constructor(seed: number) {
-    let state = Math.floor(seed) | 0;
-    const words: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const [next, out] = splitmix32(state);
-      state = next;
-      words.push(out);
-    }
-    [this.s0, this.s1, this.s2, this.s3] = words as [number, number, number, number];
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  /** Next 32-bit unsigned integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    super(Math.floor(seed));
   }
 
   /** Uniform in [0, 1). */
@@ -89,8 +57,4 @@ export class SeededRandom {
   fork(): SeededRandom {
     return new SeededRandom(this.nextUint32() | 0);
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
