@@ -53,7 +53,7 @@ interface OwnedEntry {
   pins?: number;
   /** Processes that reported, with a call's result, that they still hold this ref (Ray's borrowers). */
   borrowers?: Set<string>;
-  /** For a call: the refs we own nested in its arguments, pinned until it settles for good. */
+  /** For a call: the refs we own nested in its arguments, pinned until it settles for good; for a put: in its value. */
   nested?: string[];
 }
 
@@ -360,8 +360,12 @@ export class CoreClient {
 
   put<T>(value: T): ObjectRef<T> {
     const id = this.nextId();
-    const data = encodeValue(value);
-    this.owned.set(id, { state: 'ready', data, holder: this.connId, lineageRetries: 0, escaped: false, liveRefs: 0 });
+    // Refs we own inside the value are pinned by it (Ray's contained refs) until it is freed or its bytes leave us.
+    const nested: string[] = [];
+    const data = this.encodeCapturing(value, nested);
+    const entry: OwnedEntry = { state: 'ready', data, holder: this.connId, lineageRetries: 0, escaped: false, liveRefs: 0 };
+    this.owned.set(id, entry);
+    this.pinNested(entry, nested);
     if (isPoolable(data)) {
       // Earlier large puts whose refs were dropped come back to the pool only after a full GC: ask for one early.
       if (poolLow(data.byteLength)) requestCollection(this.largePutBytes);
@@ -382,10 +386,10 @@ export class CoreClient {
     let refIdx: number[] | undefined;
     for (let i = 0; i < args.length; i++) if (args[i] instanceof ObjectRef) (refIdx ??= []).push(i);
     const nested: string[] = [];
-    if (!refIdx) return { nested, ready: { args: this.encodeArgs(args, nested) } };
+    if (!refIdx) return { nested, ready: { args: this.encodeCapturing(args, nested) } };
     const plain = args.slice();
     for (const i of refIdx) plain[i] = null;
-    const encoded = this.encodeArgs(plain, nested);
+    const encoded = this.encodeCapturing(plain, nested);
     const pending: Promise<void>[] = [];
     for (const i of refIdx) {
       const e = this.owned.get((args[i] as ObjectRef).id);
@@ -395,20 +399,32 @@ export class CoreClient {
     return { nested, ready: pending.length === 0 ? build() : Promise.all(pending).then(build) };
   }
 
-  /** Encodes a call's arguments, collecting the owned refs nested in them into `nested` instead of pinning them forever. */
-  private encodeArgs(args: readonly unknown[], nested: string[]): Uint8Array {
+  /** Encodes call arguments or a put value, collecting the owned refs nested in it into `nested` instead of pinning them forever. */
+  private encodeCapturing(value: unknown, nested: string[]): Uint8Array {
     const outer = this.nestedCapture;
     const before = nested.length;
     this.nestedCapture = nested;
     try {
-      return encodeValue(args);
+      return encodeValue(value);
     } finally {
       this.nestedCapture = outer;
       if (nested.length > before) forgetLastEncoded();
     }
   }
 
-  /** The call `entry` holds the refs nested in its arguments until it settles for good (releaseNested). */
+  /**
+   * The bytes of a put value that holds refs are leaving this process: whoever decodes them holds those refs where we
+   * cannot follow, so they stay pinned for good (the value's own pin no longer suffices).
+   */
+  private escapeNested(e: OwnedEntry): void {
+    if (!e.nested || e.holder !== this.connId) return;
+    for (const id of e.nested) {
+      const inner = this.owned.get(id);
+      if (inner) inner.escaped = true;
+    }
+  }
+
+  /** The call or put value `entry` holds the refs nested in it until it settles for good or is freed (releaseNested). */
   private pinNested(entry: OwnedEntry, nested: readonly string[]): void {
     if (nested.length === 0) return;
     for (const id of nested) {
@@ -423,6 +439,7 @@ export class CoreClient {
     const e = this.owned.get(ref.id);
     if (!e) return { index, objectId: ref.id, error: new ObjectLostError(`object ${ref.id} was freed`).toWire() };
     if (e.state === 'failed') return { index, objectId: ref.id, error: e.error };
+    this.escapeNested(e);
     if (e.data && e.data.byteLength <= INLINE_THRESHOLD_BYTES) return { index, objectId: ref.id, data: e.data };
     // The worker will fetch it from us (or from where we say it lives): keep it alive for that.
     e.escaped = true;
@@ -864,6 +881,7 @@ export class CoreClient {
     if (!e) return reply({ ok: false, error: new ObjectLostError(`object ${objectId} is not known to its owner or holder ${this.connId} (freed or lost)`).toWire() });
     // Whoever asked holds a ref: a borrower we know of tells us when it lets go; anyone else pins it for good.
     if (!e.borrowers?.has(peer)) e.escaped = true;
+    this.escapeNested(e);
     void this.whenSettled(e).then(() => {
       if (e.state === 'failed') reply({ ok: false, error: e.error });
       else if (e.data) reply({ ok: true, data: e.data });

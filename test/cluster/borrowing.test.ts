@@ -44,3 +44,25 @@ t.test('an actor that keeps a nested ref is a borrower: the value lives until it
   await get(keeper.forget.remote());
   t.equal(await ownedSettlesAt(base), base, 'freed once the actor let go');
 });
+
+t.test('a put value holding refs keeps them alive while it lives, and frees them with it', async (t) => {
+  const base = await ownedSettlesAt(0);
+  let inner: ObjectRef<Uint8Array> | undefined = put(new Uint8Array(200_000).fill(5));
+  let outer: ObjectRef<{ inner: ObjectRef<Uint8Array> }> | undefined = put({ inner });
+  inner = undefined;
+  t.equal(await ownedSettlesAt(base + 1, 500), base + 2, 'the inner value lives on, held by the outer one');
+  const readThrough = async (ref: ObjectRef<{ inner: ObjectRef<Uint8Array> }>) => (await get((await get(ref)).inner))[0];
+  t.equal(await readThrough(outer), 5, 'and reads back through it');
+  outer = undefined;
+  t.equal(await ownedSettlesAt(base), base, 'both freed once nothing holds the outer value');
+});
+
+t.test('refs inside a put value whose bytes left this process stay pinned (the reader may still hold them)', async (t) => {
+  const base = await ownedSettlesAt(0);
+  let inner: ObjectRef<string> | undefined = put('inside');
+  let outer: ObjectRef<ObjectRef<string>[]> | undefined = put([inner]);
+  inner = undefined;
+  t.equal(await get(countRefs.remote(outer)), 1, 'a task read the outer value');
+  outer = undefined;
+  t.equal(await ownedSettlesAt(base + 1, 800), base + 1, 'the outer value is freed, the inner one stays');
+});
