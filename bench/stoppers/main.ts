@@ -4,7 +4,7 @@
 // model the search would hand over is read at budgets of B/10, B/3 and B, B = 100 configurations × maxSteps (what
 // a search without stopping spends on 100 configurations). Then the old fixed-sample selection regret and the speed
 // of the Bayesian curve fit.
-// Options: --seeds N (20), --budget-configs N (100), --budgets 1/10,1/3,1 (fractions of B), --workers N (runs in
+// Options: --seeds N (20), --first-seed N (0), --budget-configs N (100), --budgets 1/10,1/3,1 (fractions of B), --workers N (runs in
 // flight, 1), --selection-configs N (100; 0 skips that table), --policies a,b (first words of the policy names; no
 // stopping is always included), --lce-options '{…};{…}' (extra LCE rows, named "lce+ …"), --curves FILE, --no-fit-speed.
 
@@ -28,6 +28,8 @@ import { poolOptimum, replay, sampleOrder, type ReplayResult } from './replay.js
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '20' },
+    /** Seeds run are first-seed … first-seed + seeds − 1: fresh seeds check a choice made on the default ones. */
+    'first-seed': { type: 'string', default: '0' },
     'budget-configs': { type: 'string', default: '100' },
     budgets: { type: 'string', default: '1/10,1/3,1' },
     'selection-configs': { type: 'string', default: '100' },
@@ -40,6 +42,7 @@ const { values } = parseArgs({
   },
 });
 const numSeeds = Number(values.seeds);
+const firstSeed = Number(values['first-seed']);
 const budgetConfigs = Number(values['budget-configs']);
 const numWorkers = Number(values.workers);
 const selectionConfigs = Number(values['selection-configs']);
@@ -67,9 +70,9 @@ const policies: { name: string; make: (seed: number) => Stopper }[] = [
   { name: 'sha', make: () => new SuccessiveHalvingStopper({ maxSteps }) },
   { name: 'median', make: () => new MedianStopper({ maxSteps }) },
   { name: 'lce', make: (seed) => new LCModelStopper({ maxSteps, seed }) },
-  // DeepHyper's early_stopping_patience raised from a quarter to half of maxSteps: a converged run is no longer cut
-  // at a noisy dip (see docs/stoppers.md).
-  { name: 'lce patience=0.5', make: (seed) => new LCModelStopper({ maxSteps, seed, earlyStoppingPatience: 0.5 }) },
+  // The first fit waits for twice as many points as mmf4 has parameters: fitted on 4 points, 4 parameters leave no
+  // residual to estimate the noise from, and the posterior is sure of a plateau too early (see docs/stoppers.md).
+  { name: 'lce minObs=8', make: (seed) => new LCModelStopper({ maxSteps, seed, minObsToFitLcModel: 8 }) },
 ];
 for (const text of values['lce-options']?.split(';') ?? []) {
   const extra = JSON.parse(text) as Partial<LCModelOptions>;
@@ -156,20 +159,20 @@ function checkTable(runs: Runs, tasks: readonly string[]): void {
 
 // ---- run ------------------------------------------------------------------------------------------------------
 console.log(`# Early discarding on recorded curves (${data.tasks.map((t) => `${t.name}: ${t.curves.length} configs, best final test ${f4(poolOptimum(t))}`).join('; ')})`);
-console.log(`# ${maxSteps} epochs max; B = ${budgetConfigs} configs × ${maxSteps} = ${fullBudget} steps; ${numSeeds} seeds; ${numWorkers} worker(s); node ${process.version}; load ${loadavg()[0]!.toFixed(1)}`);
+console.log(`# ${maxSteps} epochs max; B = ${budgetConfigs} configs × ${maxSteps} = ${fullBudget} steps; ${numSeeds} seeds (${firstSeed}…${firstSeed + numSeeds - 1}); ${numWorkers} worker(s); node ${process.version}; load ${loadavg()[0]!.toFixed(1)}`);
 console.log('# regret = best FINAL test accuracy over the whole recorded pool − test accuracy of the chosen model AT THE STEP');
 console.log('#   WHERE IT STOPPED (the model the search hands over); chosen = best objective the search kept among ended runs');
 console.log('#   (its last validation accuracy, as the stopper reports it). Runs still in flight at a budget are not results.');
 
 const runs: Runs = new Map();
 const seconds = new Map<string, number>();
-const orders = new Map<RecordedTask, number[][]>(data.tasks.map((task) => [task, Array.from({ length: numSeeds }, (_, seed) => sampleOrder(task, seed))]));
+const orders = new Map<RecordedTask, number[][]>(data.tasks.map((task) => [task, Array.from({ length: numSeeds }, (_, k) => sampleOrder(task, firstSeed + k))]));
 for (const policy of selected) {
   const list: { task: string; result: ReplayResult }[] = [];
   const started = performance.now();
   for (const task of data.tasks) {
     for (let seed = 0; seed < numSeeds; seed++) {
-      const result = replay(task, orders.get(task)![seed]!, policy.make(seed), { budgets, workers: numWorkers, selectionConfigs });
+      const result = replay(task, orders.get(task)![seed]!, policy.make(firstSeed + seed), { budgets, workers: numWorkers, selectionConfigs });
       list.push({ task: task.name, result });
     }
   }
