@@ -22,8 +22,9 @@ t.test('dropped large puts are collected and freed without the program asking fo
   }
   for (let i = 0; i < 20 && getCore().ownedCount() > base + 4; i++) await turn();
   t.ok(collectionCount() > before, `collections ran (${collectionCount() - before})`);
-  // Without them V8 collects only after several fresh allocations: about one put in four misses the pool.
-  t.ok(freshBufferCount() - fresh <= 6, `${freshBufferCount() - fresh} of 48 puts copied into fresh memory`);
+  // The first few puts find the pool empty (4 to 6 here). Without the collections V8 collects only after several
+  // fresh allocations, and about one put in three misses the pool (18 of 48 here).
+  t.ok(freshBufferCount() - fresh <= 10, `${freshBufferCount() - fresh} of 48 puts copied into fresh memory`);
   t.ok(getCore().ownedCount() <= base + 4, `at most the last few puts are still owned (${getCore().ownedCount() - base})`);
 });
 
