@@ -439,8 +439,10 @@ export class CoreClient {
     const e = this.owned.get(ref.id);
     if (!e) return { index, objectId: ref.id, error: new ObjectLostError(`object ${ref.id} was freed`).toWire() };
     if (e.state === 'failed') return { index, objectId: ref.id, error: e.error };
-    this.escapeNested(e);
-    if (e.data && e.data.byteLength <= INLINE_THRESHOLD_BYTES) return { index, objectId: ref.id, data: e.data };
+    if (e.data && e.data.byteLength <= INLINE_THRESHOLD_BYTES) {
+      this.escapeNested(e);
+      return { index, objectId: ref.id, data: e.data };
+    }
     // The worker will fetch it from us (or from where we say it lives): keep it alive for that.
     e.escaped = true;
     return { index, objectId: ref.id, holder: this.connId };

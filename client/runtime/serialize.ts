@@ -86,10 +86,15 @@ export function freshBufferCount(): number {
   return freshBuffers;
 }
 
+/** A pooled buffer serves a value that fills at least 80% of it (no large buffer wasted on a small value). */
+function serves(b: Uint8Array, size: number): boolean {
+  return b.byteLength >= size && b.byteLength <= size * 1.25;
+}
+
 function takeBuffer(size: number): Uint8Array {
   for (let i = 0; i < pool.length; i++) {
     const b = pool[i]!;
-    if (b.byteLength >= size && b.byteLength <= size * 1.25) {
+    if (serves(b, size)) {
       pool.splice(i, 1);
       return b.subarray(0, size);
     }
@@ -109,7 +114,7 @@ export function isPoolable(data: Uint8Array): boolean {
  */
 export function poolLow(size: number): boolean {
   let fits = 0;
-  for (const b of pool) if (b.byteLength >= size && b.byteLength <= size * 1.25) fits++;
+  for (const b of pool) if (serves(b, size)) fits++;
   return fits < 4;
 }
 
