@@ -1,7 +1,7 @@
-// Seeded random stream of the search (xoshiro128**, client/common/xoshiro.ts).
+// Seeded random stream of the search (xoshiro128**, client/common/xoshiro.ts). Every random decision of the search
+// goes through one of these, so a seed fixes the whole search.
 import { Xoshiro128, splitmix32 } from '../common/xoshiro.js';
 
-// Every random decision of the search goes through one of these, so a seed fixes the whole search.
 
 /** Mixes a seed and any number of integer keys into one 32-bit value (used to derive independent streams). */
 export function mixSeed(seed: number, ...keys: number[]): number {
