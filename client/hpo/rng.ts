@@ -2,7 +2,6 @@
 // goes through one of these, so a seed fixes the whole search.
 import { Xoshiro128, splitmix32 } from '../common/xoshiro.js';
 
-
 /** Mixes a seed and any number of integer keys into one 32-bit value (used to derive independent streams). */
 export function mixSeed(seed: number, ...keys: number[]): number {
   let h = (seed >>> 0) ^ 0x5bd1e995;
