@@ -32,12 +32,15 @@ export function collectionCount(): number {
   return collections;
 }
 
-function exposedGc(): Gc | null {
+/**
+ * V8's full collection, or null where it cannot be had: from `--expose-gc` when the process has it, else exposed in a
+ * fresh context only, the flag restored at once so later contexts do not see it (as jest does).
+ */
+export function fullGc(): Gc | null {
   if (gcFn !== undefined) return gcFn;
   const existing = (globalThis as { gc?: Gc }).gc;
   if (typeof existing === 'function') return (gcFn = existing);
   try {
-    // Exposed in a fresh context only, then the flag is restored so later contexts do not see it (as jest does).
     setFlagsFromString('--expose-gc');
     gcFn = runInNewContext('gc') as Gc;
     setFlagsFromString('--no-expose-gc');
@@ -63,7 +66,7 @@ export function requestCollection(reclaimableBytes: number): void {
     skip--;
     return;
   }
-  const gc = exposedGc();
+  const gc = fullGc();
   if (!gc) return;
   scheduled = true;
   setImmediate(() => {

@@ -20,6 +20,7 @@ import { INLINE_THRESHOLD_BYTES, type CoreClient } from '../../client/runtime/co
 import { runtimeContextStorage, type TaskContext } from '../../client/runtime/context.js';
 import { decodeValue, encodeValue } from '../../client/runtime/serialize.js';
 import { ObjectRef } from '../../client/runtime/object-ref.js';
+import { fullGc } from '../../client/runtime/collector.js';
 import { startDirectServer } from './direct-server.js';
 
 type Callable = (...args: unknown[]) => unknown;
@@ -154,7 +155,7 @@ export class Executor {
    * Python's gc when the object store asks, so that owners can free values no one holds any more.
    */
   private scheduleIdleGc(): void {
-    const gc = (globalThis as { gc?: () => void }).gc;
+    const gc = fullGc();
     if (!gc || this.idleGc) return;
     this.idleGc = setTimeout(() => {
       this.idleGc = undefined;

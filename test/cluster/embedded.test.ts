@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { clusterResources, get, init, remote, shutdown, type ObjectRef } from '../../client/index.js';
 import { FIXTURES } from '../helpers/cluster.js';
+import { collectGarbage } from './fixtures/tasks.js';
 import type * as Fx from './fixtures/tasks.js';
 
 t.test('init() with nothing running starts an embedded cluster sized to the machine, shutdown() stops it', async (t) => {
@@ -23,13 +24,9 @@ t.test('init() with nothing running starts an embedded cluster sized to the mach
   await get(refs);
   t.equal(await get(heldHere.remote()), 4, 'the single worker holds the four large results');
   refs = undefined;
-  const { setFlagsFromString } = await import('node:v8');
-  const { runInNewContext } = await import('node:vm');
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
   let held = 4;
   for (let i = 0; i < 50 && held > 0; i++) {
-    gc();
+    collectGarbage();
     await new Promise((r) => setTimeout(r, 50));
     held = await get(heldHere.remote());
   }
