@@ -53,33 +53,31 @@ t.test('after the first call, calls go straight to the actor, in order, without 
   t.equal(await headFinished(), before, 'the head saw none of these 250 calls');
 });
 
-t.test('kill -9 with calls in flight on a direct connection: unavailable, retried, or dead as the options say', async (t) => {
-  const unavailable = Counter.options({ maxRestarts: 1 }).remote(5);
-  await untilDirect(unavailable);
-  const pid = await get(unavailable.pid.remote());
-  const inflight = unavailable.slow.remote(3000);
+/** Once `actor` takes direct calls, starts `calls` on it and kills its process with them in flight. */
+async function killWithCallsInFlight<T>(actor: ActorHandle<Fx.Counter>, calls: () => T): Promise<{ pid: number; inflight: T }> {
+  await untilDirect(actor);
+  const pid = await get(actor.pid.remote());
+  const inflight = calls();
   await new Promise((r) => setTimeout(r, 200));
   process.kill(pid, 'SIGKILL');
-  await t.rejects(get(inflight), ActorUnavailableError, 'maxTaskRetries 0: the call was lost with its process');
+  return { pid, inflight };
+}
+
+t.test('kill -9 with calls in flight on a direct connection: unavailable, retried, or dead as the options say', async (t) => {
+  const unavailable = Counter.options({ maxRestarts: 1 }).remote(5);
+  const lost = await killWithCallsInFlight(unavailable, () => unavailable.slow.remote(3000));
+  await t.rejects(get(lost.inflight), ActorUnavailableError, 'maxTaskRetries 0: the call was lost with its process');
   t.equal(await get(unavailable.increment.remote(1)), 6, 'restarted with its constructor arguments');
   await untilDirect(unavailable);
-  t.not(await get(unavailable.pid.remote()), pid, 'the new incarnation takes direct calls too');
+  t.not(await get(unavailable.pid.remote()), lost.pid, 'the new incarnation takes direct calls too');
 
   const retried = Counter.options({ maxRestarts: 1, maxTaskRetries: 1 }).remote(7);
-  await untilDirect(retried);
-  const p = await get(retried.pid.remote());
-  const calls = [retried.slow.remote(1000), retried.increment.remote(1)];
-  await new Promise((r) => setTimeout(r, 200));
-  process.kill(p, 'SIGKILL');
-  t.same(await get(calls), [7, 8], 'maxTaskRetries re-sent both lost calls, in order, to the restarted actor');
+  const resent = await killWithCallsInFlight(retried, () => [retried.slow.remote(1000), retried.increment.remote(1)]);
+  t.same(await get(resent.inflight), [7, 8], 'maxTaskRetries re-sent both lost calls, in order, to the restarted actor');
 
   const mortal = Counter.remote(1);
-  await untilDirect(mortal);
-  const mp = await get(mortal.pid.remote());
-  const doomed = mortal.slow.remote(3000);
-  await new Promise((r) => setTimeout(r, 200));
-  process.kill(mp, 'SIGKILL');
-  await t.rejects(get(doomed), ActorDiedError, 'no restarts: the actor is dead');
+  const doomed = await killWithCallsInFlight(mortal, () => mortal.slow.remote(3000));
+  await t.rejects(get(doomed.inflight), ActorDiedError, 'no restarts: the actor is dead');
   await t.rejects(get(mortal.read.remote()), ActorDiedError);
 });
 
