@@ -417,8 +417,12 @@ export class CoreClient {
    * cannot follow, so they stay pinned for good (the value's own pin no longer suffices).
    */
   private escapeNested(e: OwnedEntry): void {
-    if (!e.nested || e.holder !== this.connId) return;
-    for (const id of e.nested) {
+    if (e.nested && e.holder === this.connId) this.escape(e.nested);
+  }
+
+  /** These owned refs went where we cannot follow them: kept until this process shuts down. */
+  private escape(ids: readonly string[]): void {
+    for (const id of ids) {
       const inner = this.owned.get(id);
       if (inner) inner.escaped = true;
     }
@@ -488,10 +492,7 @@ export class CoreClient {
       this.send({ type: 'createActor', actorId, cls, args: p.args, refArgs: p.refArgs, opts, getIfExists, reqId });
     const { nested, ready: prepared } = this.prepareArgs(args);
     // Constructor arguments may live as long as the actor: refs nested in them stay pinned.
-    for (const id of nested) {
-      const inner = this.owned.get(id);
-      if (inner) inner.escaped = true;
-    }
+    this.escape(nested);
     if (prepared instanceof Promise) {
       const sent = prepared.then(send);
       this.actorChains.set(actorId, sent.catch(() => {}));
