@@ -6,7 +6,8 @@
 // of the Bayesian curve fit.
 // Options: --seeds N (20), --first-seed N (0), --budget-configs N (100), --budgets 1/10,1/3,1 (fractions of B), --workers N (runs in
 // flight, 1), --selection-configs N (100; 0 skips that table), --policies a,b (first words of the policy names; no
-// stopping is always included), --lce-options '{…};{…}' (extra LCE rows, named "lce+ …"), --curves FILE, --no-fit-speed.
+// stopping is always included; `oracle` adds the diagnostic row of bench/stoppers/oracle.ts), --lce-options '{…};{…}'
+// (extra LCE rows, named "lce+ …"), --curves FILE, --no-fit-speed.
 
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ import {
   type Stopper,
 } from '../../client/stopper/index.js';
 import { CURVES_URL, loadCurves, type RecordedTask } from './curves.js';
+import { PoolOracleLCStopper } from './oracle.js';
 import { poolOptimum, replay, sampleOrder, type ReplayResult } from './replay.js';
 
 const { values } = parseArgs({
@@ -62,7 +64,8 @@ const budgets = fractions.map((f) => Math.floor(f.value * fullBudget));
 const checkIndex = budgets.reduce((best, b, i) => (b <= fullBudget / 3 && (best < 0 || b > budgets[best]!) ? i : best), -1);
 const fullIndex = budgets.indexOf(fullBudget);
 
-const policies: { name: string; make: (seed: number) => Stopper }[] = [
+/** `diagnostic` rows run only when named in --policies. */
+const policies: { name: string; make: (seed: number, task: RecordedTask) => Stopper; diagnostic?: boolean }[] = [
   { name: 'no stopping', make: () => new IdleStopper({ maxSteps }) },
   { name: 'constant i=1', make: () => new ConstantStopper({ maxSteps, stopStep: 1 }) },
   { name: 'constant i=3', make: () => new ConstantStopper({ maxSteps, stopStep: 3 }) },
@@ -73,6 +76,8 @@ const policies: { name: string; make: (seed: number) => Stopper }[] = [
   // The first fit waits for twice as many points as mmf4 has parameters: fitted on 4 points, 4 parameters leave no
   // residual to estimate the noise from, and the posterior is sure of a plateau too early (see docs/stoppers.md).
   { name: 'lce minObs=8', make: (seed) => new LCModelStopper({ maxSteps, seed, minObsToFitLcModel: 8 }) },
+  // LCE's rule with the probability read off the pool's 25 nearest curves, their future included (bench/stoppers/oracle.ts).
+  { name: 'oracle lce-rule', make: (seed, task) => new PoolOracleLCStopper({ maxSteps, seed }, task), diagnostic: true },
 ];
 for (const text of values['lce-options']?.split(';') ?? []) {
   const extra = JSON.parse(text) as Partial<LCModelOptions>;
@@ -80,7 +85,9 @@ for (const text of values['lce-options']?.split(';') ?? []) {
   policies.push({ name: `lce+ ${text}`, make: (seed) => new LCModelStopper({ maxSteps, seed, ...extra }) });
 }
 // No stopping is always replayed: it is the reference of the check.
-const selected = values.policies ? policies.filter((p) => p.name === 'no stopping' || values.policies!.split(',').includes(p.name.split(' ')[0]!)) : policies;
+const selected = values.policies
+  ? policies.filter((p) => p.name === 'no stopping' || values.policies!.split(',').includes(p.name.split(' ')[0]!))
+  : policies.filter((p) => !p.diagnostic);
 const W = Math.max(16, ...selected.map((p) => p.name.length));
 
 // ---- statistics -----------------------------------------------------------------------------------------------
@@ -217,7 +224,7 @@ for (const policy of selected) {
   const started = performance.now();
   for (const task of data.tasks) {
     for (let seed = 0; seed < numSeeds; seed++) {
-      const result = replay(task, orders.get(task)![seed]!, policy.make(firstSeed + seed), { budgets, workers: numWorkers, selectionConfigs });
+      const result = replay(task, orders.get(task)![seed]!, policy.make(firstSeed + seed, task), { budgets, workers: numWorkers, selectionConfigs });
       list.push({ task: task.name, result });
     }
   }

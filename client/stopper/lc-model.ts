@@ -150,14 +150,23 @@ export class LCModelStopper extends BaseStopper {
     if (step < halting) return CONTINUE;
 
     const best = Number.isFinite(this.bestFinal) ? this.bestFinal : Math.max(...run.objectives);
-    const fit = fitBayesianCurve(this.model, run.steps, run.objectives, fitSeed(this.seed, run.jobId, step), this.sampler);
     this.fits++;
-    const p = fit.prob(this.maxSteps, (value) => value <= best);
+    const p = this.probabilityNoBetter(run, best);
     if (p <= this.probPromotion) {
       s.rung++;
       return CONTINUE;
     }
     return { stop: true, reason: `lce: P(value at step ${this.maxSteps} ≤ best ${fmt(best)}) = ${p.toFixed(3)} > ${this.probPromotion}` };
+  }
+
+  /**
+   * P(the run's value at maxSteps ≤ best) under the Bayesian fit of the curve model to the run's points. Protected so
+   * that a benchmark can put another estimate under the same rule (bench/stoppers: the pool-informed oracle).
+   */
+  protected probabilityNoBetter(run: RunTrace, best: number): number {
+    const step = run.steps[run.steps.length - 1]!;
+    const fit = fitBayesianCurve(this.model, run.steps, run.objectives, fitSeed(this.seed, run.jobId, step), this.sampler);
+    return fit.prob(this.maxSteps, (value) => value <= best);
   }
 
   private stateOf(jobId: string): { rung: number; bestValue: number; bestStep: number } {

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CURVES_FORMAT, CURVES_URL, CurvesFormatError, loadCurves, type RecordedTask, type StoredCurves } from '../../bench/stoppers/curves.js';
+import { PoolOracleLCStopper } from '../../bench/stoppers/oracle.js';
 import { poolOptimum, replay, sampleOrder } from '../../bench/stoppers/replay.js';
-import { ConstantStopper, IdleStopper, SuccessiveHalvingStopper } from '../../client/stopper/index.js';
+import { ConstantStopper, IdleStopper, SuccessiveHalvingStopper, type StopDecision } from '../../client/stopper/index.js';
 
 const run = promisify(execFile);
 
@@ -120,4 +121,21 @@ t.test('replay is deterministic and the same order serves every policy', async (
   const b = replay(task, order, new SuccessiveHalvingStopper({ maxSteps: data.maxSteps }), options);
   t.same(a, b);
   t.ok(a.snapshots[1]!.started > 2000 / data.maxSteps, 'early discarding tries more configurations than B / maxSteps');
+});
+
+t.test("the oracle diagnostic: LCE's rule, the probability read off the nearest pool curves (the run itself excluded)", async (t) => {
+  const riser = { config: {}, validation: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95], test: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95] };
+  const flat = { config: {}, validation: Array(8).fill(0.5), test: Array(8).fill(0.5) };
+  const task: RecordedTask = { name: 'oracle', dataset: { generator: 'none', size: 0, seed: 0 }, curves: [riser, riser, flat, flat, flat] };
+  const oracle = new PoolOracleLCStopper({ maxSteps: 8, earlyStoppingPatience: 8 }, task, 2);
+  // A flat run: its two nearest others are flat and end at 0.5, no better than its own best: stopped at the first fit.
+  const steps = [1, 2, 3].map((s) => oracle.observe('c2', s, 0.5));
+  t.ok(steps.every((d) => !d.stop), 'no judgement before minObsToFitLcModel = 4 points');
+  t.match(oracle.observe('c2', 4, 0.5), { stop: true, reason: /^lce: P\(value at step 8 ≤ best 0\.5\) = 1\.000 > 0\.9$/ });
+  oracle.complete('c2');
+  // A riser: its nearest other curve rises to 0.95 and the next is flat (0.5 ≤ best 0.5): P = 0.5, it runs to the end.
+  let last: StopDecision = { stop: false };
+  for (let s = 1; s <= 8 && !last.stop; s++) last = oracle.observe('c0', s, riser.validation[s - 1]!);
+  t.same(last, { stop: true, reason: 'max steps reached' });
+  t.equal(oracle.fitCount, 5, 'one estimate per judged step (4 for the riser, 1 for the flat run)');
 });
